@@ -1,0 +1,55 @@
+# shellcheck shell=bash
+# Shared helpers for the scripts in this folder: sourced, never run.
+# One place for the paths, the podman configuration and the one-line errors.
+
+REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+export REPO_ROOT
+# Everything the lab generates (secrets, keys, stamps) lives here, git-ignored.
+LAB_STATE_DIR="${LAB_STATE_DIR:-$REPO_ROOT/.lab}"
+# Downloaded artifacts and image build stamps, kept between runs.
+CACHE_DIR="${CACHE_DIR:-$REPO_ROOT/.cache}"
+VENV_DIR="${VENV_DIR:-$REPO_ROOT/.venv}"
+export LAB_STATE_DIR CACHE_DIR VENV_DIR
+export CONTAINERS_CONF="$REPO_ROOT/scripts/lab/containers.conf"
+export ANSIBLE_CONFIG="$REPO_ROOT/ansible.cfg"
+export PATH="$VENV_DIR/bin:$PATH"
+
+die() {
+  # One line, what is wrong and what to do: "error: <what>. Fix: <how>."
+  echo "error: $*" >&2
+  exit 1
+}
+
+log() { echo "==> $*"; }
+
+require_root() {
+  [ "$(id -u)" -eq 0 ] || die "this must run as root (podman rootful containers, apt, debootstrap). Fix: run it again with sudo or as root."
+}
+
+require_debian() {
+  local id="" version=""
+  if [ -r /etc/os-release ]; then
+    # shellcheck disable=SC1091
+    id="$(. /etc/os-release && echo "${ID:-}")"
+    # shellcheck disable=SC1091
+    version="$(. /etc/os-release && echo "${VERSION_ID:-}")"
+  fi
+  [ "$id" = "debian" ] || die "this host is '${id:-unknown}', not Debian. Fix: use a Debian 12 (bookworm) or 13 (trixie) machine."
+  case "$version" in
+    12|13) ;;
+    *) die "Debian ${version:-unknown} is not supported. Fix: use Debian 12 (bookworm) or 13 (trixie)." ;;
+  esac
+}
+
+# Print the wall time of a named stage: `timed "stage name" cmd args...`.
+# The line format ("wall-time: <name> <seconds>s <status>") is what CI logs are grepped for.
+timed() {
+  local name="$1"; shift
+  local start end rc
+  start=$(date +%s)
+  "$@"; rc=$?
+  end=$(date +%s)
+  local status="ok"; [ "$rc" -eq 0 ] || status="FAILED(rc=$rc)"
+  echo "wall-time: ${name} $((end - start))s ${status}"
+  return "$rc"
+}
