@@ -44,9 +44,13 @@ def podman(*args: str, check: bool = True, capture: bool = True) -> subprocess.C
 
 def inventory() -> dict:
     """Hosts with their resolved lab variables, read through ansible-inventory."""
-    proc = subprocess.run(  # noqa: S603, S607
-        ["ansible-inventory", "-i", str(INVENTORY), "--list"],
-        capture_output=True, text=True, check=False, cwd=REPO,
+    # ansible-inventory comes from the project venv, which scripts/lib.sh puts on PATH.
+    proc = subprocess.run(  # noqa: S603
+        ["ansible-inventory", "-i", str(INVENTORY), "--list"],  # noqa: S607
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=REPO,
     )
     if proc.returncode != 0:
         die(f"cannot read {INVENTORY}: {proc.stderr.strip()}. Fix: run `make setup` first.")
@@ -59,8 +63,13 @@ def inventory() -> dict:
 
 def lab_settings(hostvars: dict) -> dict:
     first = next(iter(hostvars.values()))
-    keys = ("lab_network_name", "lab_network_subnet", "lab_network_gateway",
-            "lab_container_image", "lab_container_memory")
+    keys = (
+        "lab_network_name",
+        "lab_network_subnet",
+        "lab_network_gateway",
+        "lab_container_image",
+        "lab_container_memory",
+    )
     missing = [key for key in keys if key not in first]
     if missing:
         die(f"{', '.join(missing)} not set. Fix: define them in inventories/lab/group_vars/all/lab.yml.")
@@ -69,16 +78,24 @@ def lab_settings(hostvars: dict) -> dict:
 
 def container_name(host: str, hv: dict) -> str:
     # ansible_host is templated in group_vars ("govops-{{ inventory_hostname }}").
-    return str(hv.get("ansible_host", "govops-{{ inventory_hostname }}")).replace(
-        "{{ inventory_hostname }}", host)
+    return str(hv.get("ansible_host", "govops-{{ inventory_hostname }}")).replace("{{ inventory_hostname }}", host)
 
 
 def ensure_network(settings: dict) -> None:
     name = settings["lab_network_name"]
     if podman("network", "exists", name, check=False).returncode == 0:
         return
-    podman("network", "create", "--label", LABEL, "--subnet", settings["lab_network_subnet"],
-           "--gateway", settings["lab_network_gateway"], name)
+    podman(
+        "network",
+        "create",
+        "--label",
+        LABEL,
+        "--subnet",
+        settings["lab_network_subnet"],
+        "--gateway",
+        settings["lab_network_gateway"],
+        name,
+    )
     print(f"==> network {name} ({settings['lab_network_subnet']}) created")
 
 
@@ -92,14 +109,15 @@ def wait_running(names: list[str], timeout: int = 120) -> None:
             if state in ("running", "degraded"):
                 pending.remove(name)
                 if state == "degraded":
-                    failed = podman("exec", name, "systemctl", "--failed", "--no-legend",
-                                    check=False).stdout.strip()
+                    failed = podman("exec", name, "systemctl", "--failed", "--no-legend", check=False).stdout.strip()
                     print(f"warning: {name} booted degraded: {failed}", file=sys.stderr)
         if pending:
             time.sleep(1)
     if pending:
-        die(f"systemd did not finish booting in {', '.join(pending)} within {timeout}s. "
-            "Fix: look at `podman logs <name>` and `make lab-shell HOST=<host>`.")
+        die(
+            f"systemd did not finish booting in {', '.join(pending)} within {timeout}s. "
+            "Fix: look at `podman logs <name>` and `make lab-shell HOST=<host>`."
+        )
 
 
 def up() -> None:
@@ -122,13 +140,28 @@ def up() -> None:
                 print(f"==> {host}: started ({name})")
             continue
         podman(
-            "run", "--detach", "--name", name, "--hostname", host, "--label", LABEL,
-            "--network", settings["lab_network_name"], "--ip", str(hv["lab_ip"]),
-            "--network-alias", host,
+            "run",
+            "--detach",
+            "--name",
+            name,
+            "--hostname",
+            host,
+            "--label",
+            LABEL,
+            "--network",
+            settings["lab_network_name"],
+            "--ip",
+            str(hv["lab_ip"]),
+            "--network-alias",
+            host,
             # /etc/hosts belongs to the image (roles/common manages it), not podman.
             "--no-hosts",
-            "--systemd", "always", "--memory", settings["lab_container_memory"],
-            image, "/sbin/init",
+            "--systemd",
+            "always",
+            "--memory",
+            settings["lab_container_memory"],
+            image,
+            "/sbin/init",
         )
         print(f"==> {host}: created ({name}, {hv['lab_ip']})")
     wait_running(names)

@@ -13,6 +13,12 @@ export LAB_STATE_DIR CACHE_DIR VENV_DIR
 export CONTAINERS_CONF="$REPO_ROOT/scripts/lab/containers.conf"
 export ANSIBLE_CONFIG="$REPO_ROOT/ansible.cfg"
 export PATH="$VENV_DIR/bin:$PATH"
+# The lab's generated secrets (scripts/lab_secrets.py) are ansible-vault
+# encrypted with the vault id "lab". Production adds its own id on the command
+# line (--vault-id prod@prompt); ansible tries each id in turn.
+if [ -f "$LAB_STATE_DIR/vault-password" ]; then
+  export ANSIBLE_VAULT_IDENTITY_LIST="lab@$LAB_STATE_DIR/vault-password"
+fi
 
 die() {
   # One line, what is wrong and what to do: "error: <what>. Fix: <how>."
@@ -27,12 +33,13 @@ require_root() {
 }
 
 require_debian() {
-  local id="" version=""
-  if [ -r /etc/os-release ]; then
-    # shellcheck disable=SC1091
-    id="$(. /etc/os-release && echo "${ID:-}")"
-    # shellcheck disable=SC1091
-    version="$(. /etc/os-release && echo "${VERSION_ID:-}")"
+  # OS_RELEASE_FILE exists for the tests (tests/test_scripts.py).
+  local file="${OS_RELEASE_FILE:-/etc/os-release}" id="" version=""
+  if [ -r "$file" ]; then
+    # shellcheck disable=SC1090
+    id="$(. "$file" && echo "${ID:-}")"
+    # shellcheck disable=SC1090
+    version="$(. "$file" && echo "${VERSION_ID:-}")"
   fi
   [ "$id" = "debian" ] || die "this host is '${id:-unknown}', not Debian. Fix: use a Debian 12 (bookworm) or 13 (trixie) machine."
   case "$version" in

@@ -26,9 +26,20 @@ install_apt() {
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
+# The venv is stamped with the hash of the dependency list (not of the whole
+# pyproject.toml), so a change to [tool.*] settings does not reinstall it.
+dependency_list() {
+  /usr/bin/python3 - "$REPO_ROOT/pyproject.toml" <<'PY'
+import sys, tomllib
+with open(sys.argv[1], "rb") as handle:
+    print("\n".join(tomllib.load(handle)["project"]["dependencies"]))
+PY
+}
+
 install_venv() {
-  local stamp="$VENV_DIR/.pyproject.sha256" want
-  want="$(sha256sum "$REPO_ROOT/pyproject.toml" | cut -d' ' -f1)"
+  local stamp="$VENV_DIR/.requirements.sha256" want requirements
+  requirements="$(dependency_list)"
+  want="$(sha256sum <<<"$requirements" | cut -d' ' -f1)"
   if [ -x "$VENV_DIR/bin/ansible-playbook" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$want" ]; then
     log "venv current ($VENV_DIR)"
     return 0
@@ -36,11 +47,7 @@ install_venv() {
   log "creating the venv $VENV_DIR from pyproject.toml"
   /usr/bin/python3 -m venv "$VENV_DIR"
   "$VENV_DIR/bin/pip" install -q --upgrade pip
-  "$VENV_DIR/bin/python" - "$REPO_ROOT/pyproject.toml" > "$VENV_DIR/requirements.txt" <<'PY'
-import sys, tomllib
-with open(sys.argv[1], "rb") as handle:
-    print("\n".join(tomllib.load(handle)["project"]["dependencies"]))
-PY
+  echo "$requirements" > "$VENV_DIR/requirements.txt"
   "$VENV_DIR/bin/pip" install -q -r "$VENV_DIR/requirements.txt"
   echo "$want" > "$stamp"
 }
@@ -48,4 +55,4 @@ PY
 timed setup-apt install_apt
 timed setup-venv install_venv
 timed setup-images "$REPO_ROOT/scripts/build-images.sh"
-timed setup-lab-secrets "$REPO_ROOT/scripts/lab-secrets.sh"
+timed setup-lab-secrets python3 "$REPO_ROOT/scripts/lab_secrets.py"

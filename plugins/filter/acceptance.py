@@ -1,5 +1,5 @@
-# Filters that turn the per-host acceptance records (set by each role's
-# tasks/verify.yml as `platform_acceptance`) into the acceptance report:
+# Filters that turn the per-host acceptance results (registered by each role's
+# tasks/verify.yml as `<role>_acceptance`) into the acceptance report:
 # flat rows, a summary with a verdict, and a text table for the terminal.
 # Plain Python on purpose: scripts and tests import it directly.
 from __future__ import annotations
@@ -10,31 +10,36 @@ STATUS_ORDER = {"fail": 0, "warn": 1, "skip": 2, "pass": 3}
 STATUS_LABEL = {"pass": "通过 PASS", "fail": "失败 FAIL", "warn": "警告 WARN", "skip": "跳过 SKIP"}
 
 
-def acceptance_rows(hostvars, hosts):
-    """Flatten hostvars[h].platform_acceptance for the given hosts into rows.
+def acceptance_rows(hostvars, expected):
+    """Flatten the registered results of each role's verify into report rows.
 
-    A host that has no record (it was unreachable, or no verify ran) gets one
-    failing row, so a missing host can never look like a passing one.
+    ``expected`` maps a role name to the hosts it was applied to, e.g.
+    ``{"common": groups["all"], "redis": groups["redis"]}``. Each role's
+    tasks/verify.yml registers ``<role>_acceptance`` (the check module's
+    result). A host that has no result for a role it should have (it was
+    unreachable, or the verify did not run) gets one failing row, so a
+    missing host can never look like a passing one.
     """
     rows = []
-    for host in sorted(hosts):
-        records = (hostvars.get(host) or {}).get("platform_acceptance")
-        if not records:
-            rows.append(
-                {
-                    "host": host,
-                    "role": "-",
-                    "id": "acceptance.record",
-                    "title": {"zh_CN": "验收记录", "en": "Acceptance record"},
-                    "status": "fail",
-                    "evidence": "no acceptance result from this host (unreachable or not verified)",
-                    "measured": None,
-                }
-            )
-            continue
-        for record in records:
-            for check in record.get("checks", []):
-                rows.append({"host": host, "role": record.get("role", "-"), **check})
+    for role, hosts in sorted(expected.items()):
+        for host in sorted(hosts):
+            result = (hostvars.get(host) or {}).get(f"{role}_acceptance") or {}
+            checks = result.get("checks")
+            if not checks:
+                rows.append(
+                    {
+                        "host": host,
+                        "role": role,
+                        "id": f"{role}.acceptance_record",
+                        "title": {"zh_CN": "验收记录", "en": "Acceptance record"},
+                        "status": "fail",
+                        "evidence": f"no {role} acceptance result from this host "
+                        "(unreachable, or its verify did not run)",
+                        "measured": None,
+                    }
+                )
+                continue
+            rows.extend({"host": host, "role": role, **check} for check in checks)
     return rows
 
 
