@@ -13,6 +13,10 @@ export LAB_STATE_DIR CACHE_DIR VENV_DIR
 export CONTAINERS_CONF="$REPO_ROOT/scripts/lab/containers.conf"
 export ANSIBLE_CONFIG="$REPO_ROOT/ansible.cfg"
 export PATH="$VENV_DIR/bin:$PATH"
+# Plain text when the output is a log (CI, a file): no colour escapes.
+if [ ! -t 1 ]; then
+  export ANSIBLE_NOCOLOR=1 ANSIBLE_FORCE_COLOR=0 PY_COLORS=0 NO_COLOR=1
+fi
 # The lab's generated secrets (scripts/lab_secrets.py) are ansible-vault
 # encrypted with the vault id "lab". Production adds its own id on the command
 # line (--vault-id prod@prompt); ansible tries each id in turn.

@@ -14,16 +14,23 @@ passed=0
 failed=0
 failures=()
 
+summary=()
+
 stage() {
   local name="$1"; shift
+  local start result
   echo
   log "stage $name"
+  start=$(date +%s)
   if timed "$name" "$@"; then
     passed=$((passed + 1))
+    result=ok
   else
     failed=$((failed + 1))
     failures+=("$name")
+    result=FAILED
   fi
+  summary+=("$(printf '  %-28s %6ss  %s' "$name" "$(($(date +%s) - start))" "$result")")
 }
 
 lint_yaml() { yamllint --strict .; }
@@ -75,6 +82,8 @@ case "$what" in
 esac
 
 echo
+log "wall time per stage"
+printf '%s\n' "${summary[@]}"
 [ "$failed" -eq 0 ] || echo "failed stages: ${failures[*]}"
 # The plain closing line CI reads.
 echo "test-stages: $passed passed, $failed failed"
