@@ -25,7 +25,8 @@ def _load(name: str, path: Path):
     return module
 
 
-for _util in sorted((PLUGINS / "module_utils").glob("*.py")):
+# govops_checks first: the other module_utils build on it.
+for _util in sorted((PLUGINS / "module_utils").glob("*.py"), key=lambda p: (p.stem != "govops_checks", p.stem)):
     _load(f"ansible.module_utils.{_util.stem}", _util)
 
 

@@ -1,0 +1,84 @@
+"""Pure-Python parts of plugins/modules/pgbackrest_check.py."""
+
+from __future__ import annotations
+
+import json
+
+SEG = 16 * 1024 * 1024
+
+INFO = [
+    {
+        "name": "govops",
+        "status": {"code": 0, "message": "ok"},
+        "repo": [{"key": 1, "cipher": "aes-256-cbc", "status": {"code": 0}}],
+        "archive": [{"id": "17-1", "min": "000000010000000000000003", "max": "00000001000000000000000A"}],
+        "backup": [
+            {"label": "F1", "type": "full", "timestamp": {"start": 900, "stop": 1000}},
+            {"label": "I1", "type": "incr", "timestamp": {"start": 1900, "stop": 2000}},
+            {"label": "F2", "type": "full", "timestamp": {"start": 2900, "stop": 3000}},
+        ],
+    },
+    {"name": "other", "status": {"code": 1, "message": "missing stanza path"}},
+]
+
+
+def test_parse_info_picks_the_stanza(plugin):
+    mod = plugin("modules", "pgbackrest_check")
+    entry = mod.parse_info(json.dumps(INFO), "govops")
+    assert entry["status"]["code"] == 0
+    assert mod.parse_info(json.dumps(INFO), "missing") is None
+    assert mod.repo_ciphers(entry) == ["aes-256-cbc"]
+
+
+def test_newest_backup_satisfies_lower_schedules(plugin):
+    mod = plugin("modules", "pgbackrest_check")
+    newest = mod.newest_backups(INFO[0])
+    assert newest["full"]["label"] == "F2" and newest["incr"]["label"] == "I1"
+    # The newer full backup (stop 3000) counts for diff and incr as well.
+    assert mod.schedule_age(newest, "full", 3600) == (600, "F2")
+    assert mod.schedule_age(newest, "diff", 3600) == (600, "F2")
+    assert mod.schedule_age(newest, "incr", 3600) == (600, "F2")
+    assert mod.schedule_age({}, "full", 3600) == (None, None)
+
+
+def test_wal_segment_start(plugin):
+    mod = plugin("modules", "pgbackrest_check")
+    assert mod.wal_segment_start("000000010000000000000003", SEG) == 3 * SEG
+    assert mod.wal_segment_start("000000020000000100000002", SEG) == (1 << 32) + 2 * SEG
+    assert mod.wal_segment_start("00000002.history", SEG) is None
+
+
+def _stats(**kw):
+    base = {
+        "now": 10_000.0,
+        "segment_size": SEG,
+        "last_archived_wal": "000000010000000000000003",
+        "last_archived_time": 9_970.0,
+        "current_lsn": "0/4000000",
+        "archived_count": 5,
+        "last_failed_time": None,
+    }
+    base.update(kw)
+    return base
+
+
+def test_archive_lag_zero_when_nothing_written_since(plugin):
+    mod = plugin("modules", "pgbackrest_check")
+    assert mod.archive_lag(_stats()) == 0.0
+
+
+def test_archive_lag_is_time_since_last_archive_when_wal_pending(plugin):
+    mod = plugin("modules", "pgbackrest_check")
+    assert mod.archive_lag(_stats(current_lsn="0/4000100")) == 30.0
+    assert mod.archive_lag(_stats(current_lsn="0/7000000", last_archived_time=9_000.0)) == 1_000.0
+    assert mod.archive_lag(_stats(last_archived_time=None)) is None
+    # A timeline history file as the last archived name: fall back to the time.
+    assert mod.archive_lag(_stats(last_archived_wal="00000002.history")) == 30.0
+
+
+def test_archiving_healthy(plugin):
+    mod = plugin("modules", "pgbackrest_check")
+    assert mod.archiving_healthy(_stats())
+    assert not mod.archiving_healthy(_stats(last_failed_time=9_990.0))
+    assert mod.archiving_healthy(_stats(last_failed_time=9_000.0))
+    assert not mod.archiving_healthy(_stats(archived_count=0))
