@@ -89,9 +89,21 @@ def test_invalid_windows_raise_when_evaluated(patching):
 def test_record_rows_join_the_manifest_with_what_was_installed_after(patching):
     manifest = [{"name": "a", "from": "1.0", "to": "1.1"}, {"name": "b", "from": "2", "to": None}]
     plan = [{"name": "a", "release": "x:trixie-security", "security": True}]
-    rows = patching.patching_record_packages(manifest, {"a": "1.1", "b": None}, plan)
+    advisories = {"a": {"cves": ["CVE-2026-0001"], "urgency": "high", "versions": ["1.1"]}}
+    rows = patching.patching_record_packages(manifest, {"a": "1.1", "b": None}, plan, advisories)
+    common_a = {"name": "a", "from": "1.0", "to": "1.1", "after": "1.1", "release": "x:trixie-security"}
     assert rows == [
-        {"name": "a", "from": "1.0", "to": "1.1", "after": "1.1", "release": "x:trixie-security", "security": True},
-        {"name": "b", "from": "2", "to": None, "after": None, "release": "", "security": False},
+        {**common_a, "security": True, "cves": ["CVE-2026-0001"], "urgency": "high", "changelog_versions": ["1.1"]},
+        {
+            "name": "b",
+            "from": "2",
+            "to": None,
+            "after": None,
+            "release": "",
+            "security": False,
+            "cves": [],
+            "urgency": None,
+            "changelog_versions": [],
+        },
     ]
     assert patching.patching_record_packages([], None, None) == []

@@ -123,13 +123,16 @@ def patching_window(windows, timezone="Asia/Shanghai", now=None):
     }
 
 
-def patching_record_packages(manifest, installed_after=None, plan=None):
-    """The record's package rows: {name, from, to, after, release, security} per manifest item.
+def patching_record_packages(manifest, installed_after=None, plan=None, advisories=None):
+    """The record's package rows: {name, from, to, after, release, security, cves, urgency, changelog_versions}.
 
     `after` is the version installed after the run (None when the run did not
-    get that far or the package was removed).
+    get that far or the package was removed). `cves`/`urgency` come from the
+    package's Debian changelog (apt_patch_plan's `advisories`); empty/None when
+    the package metadata gives none (or in check mode: nothing installed yet).
     """
     installed_after = installed_after or {}
+    advisories = advisories or {}
     details = {item["name"]: item for item in plan or []}
     return [
         {
@@ -139,6 +142,9 @@ def patching_record_packages(manifest, installed_after=None, plan=None):
             "after": installed_after.get(item["name"]),
             "release": details.get(item["name"], {}).get("release", ""),
             "security": bool(details.get(item["name"], {}).get("security", False)),
+            "cves": list(advisories.get(item["name"], {}).get("cves", [])),
+            "urgency": advisories.get(item["name"], {}).get("urgency"),
+            "changelog_versions": list(advisories.get(item["name"], {}).get("versions", [])),
         }
         for item in manifest
     ]

@@ -5,6 +5,7 @@
 # alphabetical order).
 from __future__ import annotations
 
+import gzip
 import hashlib
 import json
 import os
@@ -99,3 +100,68 @@ def read_reboot_required(path=REBOOT_FILE):
     except OSError:
         pkgs = []
     return True, pkgs
+
+
+# Debian changelog entry header: "pkg (version) dist; urgency=high".
+CHANGELOG_HEADER = re.compile(
+    r"^(?P<source>[a-z0-9][a-z0-9+.-]*) \((?P<version>[^)\s]+)\) (?P<dists>[^;]*);(?P<opts>.*)$", re.IGNORECASE
+)
+CVE = re.compile(r"\bCVE-\d{4}-\d{4,}\b", re.IGNORECASE)
+URGENCY_RANK = {"low": 0, "medium": 1, "high": 2, "emergency": 3, "critical": 4}
+
+
+def parse_changelog(text, old_version=None, new_version=None):
+    """What a package upgrade fixes, from its Debian changelog (newest entry first).
+
+    Reads the entries from new_version (or the top when None/not found) down to,
+    not including, old_version (or to the end when None/not found: a new package).
+    Returns {versions, cves (sorted, unique, upper case), urgency (highest of the
+    entries, None when there is none), entries: [{version, urgency, cves}]}.
+    Stopping at the old version's header needs no version comparison: Debian
+    changelogs are ordered newest first.
+    """
+    entries, current = [], None
+    for line in text.splitlines():
+        header = CHANGELOG_HEADER.match(line)
+        if header:
+            opts = dict(
+                part.strip().split("=", 1) for part in header["opts"].split(",") if "=" in part and part.strip()
+            )
+            current = {"version": header["version"], "urgency": opts.get("urgency", "").lower() or None, "cves": []}
+            entries.append(current)
+        elif current is not None:
+            current["cves"].extend(match.upper() for match in CVE.findall(line))
+    versions = [entry["version"] for entry in entries]
+    start = versions.index(new_version) if new_version in versions else 0
+    stop = versions.index(old_version) if old_version in versions else len(entries)
+    chosen = entries[start:stop] if stop >= start else []
+    for entry in chosen:
+        entry["cves"] = sorted(set(entry["cves"]))
+    urgencies = [e["urgency"] for e in chosen if e["urgency"]]
+    return {
+        "versions": [e["version"] for e in chosen],
+        "cves": sorted({cve for e in chosen for cve in e["cves"]}),
+        "urgency": max(urgencies, key=lambda u: URGENCY_RANK.get(u, -1)) if urgencies else None,
+        "entries": chosen,
+    }
+
+
+def changelog_paths(name):
+    """Where Debian keeps a binary package's changelog (native packages have no .Debian)."""
+    base = f"/usr/share/doc/{name.split(':', 1)[0]}"
+    return [f"{base}/changelog.Debian.gz", f"{base}/changelog.gz", f"{base}/changelog.Debian"]
+
+
+def read_advisories(name, old_version, new_version):
+    """parse_changelog() of the installed package's changelog, plus the file used ('' when none)."""
+    for path in changelog_paths(name):
+        if not os.path.exists(path):
+            continue
+        opener = gzip.open if path.endswith(".gz") else open
+        try:
+            with opener(path, "rt", encoding="utf-8", errors="replace") as handle:
+                text = handle.read(2_000_000)
+        except OSError:
+            continue
+        return {"source": path, **parse_changelog(text, old_version, new_version)}
+    return {"source": "", "versions": [], "cves": [], "urgency": None, "entries": []}

@@ -44,6 +44,13 @@ options:
     type: list
     elements: str
     default: []
+  changes:
+    description:
+      - Packages just changed, C([{name, from, to}]) (a manifest). For each one installed at C(to), the entries of its
+        Debian changelog newer than C(from) are read offline and returned in C(advisories) (CVE ids, urgency).
+    type: list
+    elements: dict
+    default: []
 author: govops maintainers
 """
 
@@ -93,6 +100,16 @@ needrestart:
   description: "needrestart's view: {installed, kernel_status, kernel_reboot, services}."
   returned: always
   type: dict
+advisories:
+  description: >-
+    Per package of I(changes) that is installed at its C(to) version, what the upgrade fixes according to the
+    package's own Debian changelog (/usr/share/doc/<pkg>/changelog.Debian.gz, entries after C(from) up to C(to)):
+    {source, versions, cves, urgency, entries}. Empty for packages without a changelog or not yet installed.
+  returned: always
+  type: dict
+  sample: {openssl: {source: /usr/share/doc/openssl/changelog.Debian.gz, versions: [3.5.1-1+deb13u1],
+           cves: [CVE-2025-9230], urgency: medium, entries: [{version: 3.5.1-1+deb13u1, urgency: medium,
+           cves: [CVE-2025-9230]}]}}
 in_container:
   description: True inside a container (a reboot is never attempted there).
   returned: always
@@ -107,6 +124,7 @@ from ansible.module_utils.govops_apt import (
     manifest_hash,
     parse_needrestart,
     parse_simulation,
+    read_advisories,
     read_reboot_required,
 )
 from ansible.module_utils.govops_checks import in_container, run
@@ -143,6 +161,7 @@ def main():
             "packages": {"type": "list", "elements": "dict", "default": []},
             "security_pattern": {"type": "str", "default": "-security"},
             "names": {"type": "list", "elements": "str", "default": []},
+            "changes": {"type": "list", "elements": "dict", "default": []},
         },
         supports_check_mode=True,
     )
@@ -177,13 +196,21 @@ def main():
     if rc != 127:
         needrestart = {"installed": True, **parse_needrestart(out)}
 
+    installed = installed_versions([i["name"] for i in manifest] + module.params["names"])
+    advisories = {}
+    for change in module.params["changes"]:
+        name, old, new = change.get("name"), change.get("from"), change.get("to")
+        if name and new and installed_versions([name]).get(name) == new:
+            advisories[name] = read_advisories(name, old, new)
+
     module.exit_json(
         changed=False,
         mode=mode,
         manifest=manifest,
         hash=manifest_hash(manifest),
         plan=plan,
-        installed=installed_versions([i["name"] for i in manifest] + module.params["names"]),
+        installed=installed,
+        advisories=advisories,
         reboot_required=reboot_file or needrestart["kernel_reboot"],
         reboot_required_pkgs=reboot_pkgs,
         needrestart=needrestart,

@@ -10,11 +10,15 @@ so apt sees a real origin and suite (what security-only mode filters on):
 Every package exists in versions 1.0 and 1.1. govops-demo-reboot 1.1 asks for a
 reboot the Debian way (/var/run/reboot-required + .pkgs); govops-demo-broken 1.1
 fails in postinst (the host that gets it fails, which stops the roll-out).
+Every package carries a Debian changelog (/usr/share/doc/<pkg>/changelog.Debian.gz);
+govops-demo-lib 1.1's entry is urgency=high and names CVE-2026-10001 and
+CVE-2026-10002 (what the patch record must extract).
 Only python3 and dpkg-deb are needed; no apt-utils/dpkg-dev.
 """
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import subprocess
 import sys
@@ -36,6 +40,23 @@ POSTINST = {
 }
 
 
+CHANGES = {
+    ("govops-demo-lib", "1.1"): ("high", "  * Security fix for CVE-2026-10001 and CVE-2026-10002 (demo)."),
+}
+
+
+def changelog(name: str, version: str) -> str:
+    entries = []
+    for older in [v for v in ("1.1", "1.0") if v <= version]:
+        urgency, text = CHANGES.get((name, older), ("medium", f"  * govops demo release {older}."))
+        suite = "trixie-security" if name == "govops-demo-lib" else "trixie-updates"
+        entries.append(
+            f"{name} ({older}) {suite}; urgency={urgency}\n\n{text}\n\n"
+            f" -- govops test <test@example.invalid>  {DATE.replace('UTC', '+0000')}\n"
+        )
+    return "\n".join(entries)
+
+
 def build(name: str, version: str, dest: Path) -> Path:
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
@@ -47,6 +68,9 @@ def build(name: str, version: str, dest: Path) -> Path:
         )
         (root / "usr" / "share" / name).mkdir(parents=True)
         (root / "usr" / "share" / name / "VERSION").write_text(version + "\n", encoding="utf-8")
+        (root / "usr" / "share" / "doc" / name).mkdir(parents=True)
+        with gzip.GzipFile(root / "usr" / "share" / "doc" / name / "changelog.Debian.gz", "wb", mtime=0) as handle:
+            handle.write(changelog(name, version).encode("utf-8"))
         script = POSTINST.get((name, version))
         if script:
             (root / "DEBIAN" / "postinst").write_text(script, encoding="utf-8")
