@@ -2,7 +2,9 @@
 """Generate the lab's own secrets on first run; never commit them.
 
     .lab/vault-password                      random vault password, 0600
-    .lab/ssh/opsadmin_ed25519[.pub]          the operations account's key pair
+    .lab/ssh/<account>_ed25519[.pub]         key pairs of the operations account
+                                             (roles/common) and of the three
+                                             administrators (roles/hardening, 三权分立)
     inventories/lab/group_vars/all/vault.yml ansible-vault (id "lab") encrypted
                                              values for every name listed in
                                              scripts/lab/secrets.txt
@@ -31,6 +33,9 @@ NAMES_FILE = REPO / "scripts" / "lab" / "secrets.txt"
 VAULT_FILE = REPO / "inventories" / "lab" / "group_vars" / "all" / "vault.yml"
 VAULT_ID = "lab"
 ALPHABET = string.ascii_letters + string.digits
+# Accounts that log in to the lab with a key of their own
+# (inventories/lab/group_vars/all/common.yml and hardening.yml read the .pub files).
+KEY_ACCOUNTS = ("opsadmin", "sysadmin1", "secadmin1", "audadmin1")
 
 
 def log(message: str) -> None:
@@ -46,16 +51,18 @@ def vault_password() -> bytes:
     return path.read_text().strip().encode()
 
 
-def ssh_key() -> None:
-    key = STATE / "ssh" / "opsadmin_ed25519"
-    key.parent.mkdir(mode=0o700, exist_ok=True)
-    if key.exists():
-        return
-    subprocess.run(  # noqa: S603
-        ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "opsadmin@govops-lab", "-f", str(key)],  # noqa: S607
-        check=True,
-    )
-    log(f"generated the lab's operations key pair: {key}")
+def ssh_keys() -> None:
+    folder = STATE / "ssh"
+    folder.mkdir(mode=0o700, exist_ok=True)
+    for account in KEY_ACCOUNTS:
+        key = folder / f"{account}_ed25519"
+        if key.exists():
+            continue
+        subprocess.run(  # noqa: S603
+            ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", f"{account}@govops-lab", "-f", str(key)],  # noqa: S607
+            check=True,
+        )
+        log(f"generated the lab key pair of {account}: {key}")
 
 
 def wanted_names() -> list[str]:
@@ -88,7 +95,7 @@ def main() -> None:
     os.umask(0o077)
     STATE.mkdir(mode=0o700, exist_ok=True)
     STATE.chmod(0o700)
-    ssh_key()
+    ssh_keys()
     vault = VaultLib([(VAULT_ID, VaultSecret(vault_password()))])
     vault_values(vault)
 
