@@ -38,7 +38,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import re
 import shutil
 import subprocess
@@ -48,10 +47,11 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
+import benchlib
+from benchlib import IMAGE, REPO, sh
+
 WORK = REPO / ".cache" / "bench" / "hardening"
 RUN = WORK / "run"
-IMAGE = "localhost/govops-debian:trixie"
 NETWORK = "bench-hardening"
 PREFIX = "bench-harden"
 TARGETS = ("baseline", "govops", "devsec")
@@ -99,17 +99,6 @@ DEVSEC_PLAY = """\
     - role: devsec.hardening.os_hardening
     - role: devsec.hardening.ssh_hardening
 """
-
-
-def sh(cmd, env=None, check=True, capture=True, log=None):
-    result = subprocess.run(cmd, env=env, check=False, capture_output=capture, text=True, stdin=subprocess.DEVNULL)  # noqa: S603
-    if log is not None:
-        log.write_text((result.stdout or "") + (result.stderr or ""), encoding="utf-8")
-    if check and result.returncode != 0:
-        tail = (result.stdout or "")[-3000:] + (result.stderr or "")[-2000:]
-        where = f" (full log: {log})" if log is not None else ""
-        sys.exit(f"error: {' '.join(cmd[:4])}... failed (rc {result.returncode}){where}:\n{tail}")
-    return result
 
 
 def name(target):
@@ -243,24 +232,10 @@ def write_files():
 
 
 def ansible_env(collections_root=None):
-    env = dict(os.environ)
-    env.update(
-        {
-            "ANSIBLE_ROLES_PATH": str(REPO / "roles"),
-            "ANSIBLE_LIBRARY": str(REPO / "plugins" / "modules"),
-            "ANSIBLE_MODULE_UTILS": str(REPO / "plugins" / "module_utils"),
-            "ANSIBLE_FILTER_PLUGINS": str(REPO / "plugins" / "filter"),
-            "ANSIBLE_INJECT_FACT_VARS": "False",
-            # Fresh facts every run: no cache shared with the lab's playbooks.
-            "ANSIBLE_GATHERING": "implicit",
-            "ANSIBLE_CACHE_PLUGIN": "memory",
-            "ANSIBLE_HOST_KEY_CHECKING": "False",
-            "ANSIBLE_NOCOLOR": "1",
-        }
-    )
+    extra = {"ANSIBLE_GATHERING": "implicit", "ANSIBLE_NOCOLOR": "1"}
     if collections_root is not None:
-        env["ANSIBLE_COLLECTIONS_PATH"] = f"{collections_root}:{Path.home() / '.ansible' / 'collections'}"
-    return env
+        extra["ANSIBLE_COLLECTIONS_PATH"] = f"{collections_root}:{Path.home() / '.ansible' / 'collections'}"
+    return benchlib.ansible_env(**extra)
 
 
 def converge(target, attempt, collections_root):
@@ -346,20 +321,7 @@ def differences(after):
 
 
 def machine(collection, lynis_version):
-    with open("/proc/meminfo", encoding="utf-8") as handle:
-        mem_kb = int(handle.readline().split()[1])
-    versions = sh(["ansible", "--version"], env=ansible_env()).stdout.splitlines()[0]
-    return {
-        "nproc": os.cpu_count(),
-        "ram_gib": round(mem_kb / 1024 / 1024, 1),
-        "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
-        "kernel": platform.release(),
-        "ansible": versions,
-        "podman": sh(["podman", "--version"]).stdout.strip(),
-        "image": IMAGE,
-        "lynis": lynis_version,
-        "devsec_hardening": collection_version(collection),
-    }
+    return benchlib.machine(lynis=lynis_version, devsec_hardening=collection_version(collection))
 
 
 def verdict(data):

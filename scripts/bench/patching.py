@@ -29,17 +29,15 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import shutil
-import subprocess
 import sys
 import time
 from datetime import UTC, datetime
-from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
+import benchlib
+from benchlib import IMAGE, REPO, sh
+
 WORK = REPO / ".cache" / "bench" / "patching"
-IMAGE = "localhost/govops-debian:trixie"
 NETWORK = "bench-patching"
 PREFIX = "bench-patch"
 PACKAGES = ["govops-demo-tool", "govops-demo-reboot", "govops-demo-lib"]
@@ -81,14 +79,6 @@ RESET_PLAY = """\
         state: absent
       loop: [/var/run/reboot-required, /var/run/reboot-required.pkgs, /run/bench-down, /run/bench-up]
 """
-
-
-def sh(cmd, env=None, check=True, capture=True):
-    result = subprocess.run(cmd, env=env, check=False, capture_output=capture, text=True)  # noqa: S603
-    if check and result.returncode != 0:
-        tail = (result.stdout or "")[-3000:] + (result.stderr or "")[-2000:]
-        sys.exit(f"error: {' '.join(cmd[:4])}... failed (rc {result.returncode}):\n{tail}")
-    return result
 
 
 def names(count):
@@ -144,19 +134,7 @@ def write_files(count):
 
 
 def ansible_env():
-    env = dict(os.environ)
-    env.update(
-        {
-            "ANSIBLE_ROLES_PATH": f"{WORK / 'roles'}:{REPO / 'roles'}",
-            "ANSIBLE_LIBRARY": str(REPO / "plugins" / "modules"),
-            "ANSIBLE_MODULE_UTILS": str(REPO / "plugins" / "module_utils"),
-            "ANSIBLE_FILTER_PLUGINS": str(REPO / "plugins" / "filter"),
-            "ANSIBLE_INJECT_FACT_VARS": "False",
-            "ANSIBLE_FORKS": "20",
-            "ANSIBLE_HOST_KEY_CHECKING": "False",
-        }
-    )
-    return env
+    return benchlib.ansible_env(roles_path=f"{WORK / 'roles'}:{REPO / 'roles'}", ANSIBLE_FORKS=20)
 
 
 def playbook(path, *extra):
@@ -190,21 +168,6 @@ def measure(label, serial, count):
         "max_out_of_service_seconds": round(max(up - down for down, up in spans.values()), 2),
         "max_hosts_out_of_service_at_once": peak,
         "whole_tier_out_of_service_seconds": round(all_down, 2) if count > 1 else None,
-    }
-
-
-def machine():
-    with open("/proc/meminfo", encoding="utf-8") as handle:
-        mem_kb = int(handle.readline().split()[1])
-    versions = sh(["ansible", "--version"], env=ansible_env()).stdout.splitlines()[0]
-    return {
-        "nproc": os.cpu_count(),
-        "ram_gib": round(mem_kb / 1024 / 1024, 1),
-        "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
-        "kernel": platform.release(),
-        "ansible": versions,
-        "podman": sh(["podman", "--version"]).stdout.strip(),
-        "image": IMAGE,
     }
 
 
@@ -270,7 +233,7 @@ def main():
         "date": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "command": "python3 scripts/bench/patching.py " + " ".join(sys.argv[1:]),
         "hosts": args.hosts,
-        "machine": machine(),
+        "machine": benchlib.machine(),
     }
     write_files(args.hosts)
     try:

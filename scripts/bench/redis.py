@@ -59,21 +59,19 @@ import csv
 import io
 import json
 import os
-import platform
 import secrets
 import shlex
 import socket
 import statistics
-import subprocess
 import sys
 import threading
 import time
 from datetime import UTC, datetime
-from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
+import benchlib
+from benchlib import IMAGE, REPO, sh
+
 WORK = REPO / ".cache" / "bench" / "redis"
-IMAGE = "localhost/govops-debian:trixie"
 NETWORK = "bench-redis"
 PREFIX = "bench-redis"
 HOSTS = 3
@@ -122,14 +120,6 @@ COMMANDS = [
 
 
 # ---------------------------------------------------------------- processes
-
-
-def sh(cmd, env=None, check=True, capture=True, stdin=None):
-    result = subprocess.run(cmd, env=env, check=False, capture_output=capture, text=True, input=stdin)  # noqa: S603
-    if check and result.returncode != 0:
-        tail = (result.stdout or "")[-3000:] + (result.stderr or "")[-2000:]
-        sys.exit(f"error: {' '.join(cmd[:4])}... failed (rc {result.returncode}):\n{tail}")
-    return result
 
 
 def in_container(name, script, check=True, stdin=None):
@@ -207,20 +197,7 @@ def write_files():
 
 
 def ansible_env():
-    env = dict(os.environ)
-    env.update(
-        {
-            "ANSIBLE_ROLES_PATH": str(REPO / "roles"),
-            "ANSIBLE_LIBRARY": str(REPO / "plugins" / "modules"),
-            "ANSIBLE_MODULE_UTILS": str(REPO / "plugins" / "module_utils"),
-            "ANSIBLE_FILTER_PLUGINS": str(REPO / "plugins" / "filter"),
-            "ANSIBLE_INJECT_FACT_VARS": "False",
-            # Fresh containers get new addresses: never reuse cached facts.
-            "ANSIBLE_CACHE_PLUGIN": "ansible.builtin.memory",
-            "ANSIBLE_FORKS": "20",
-        }
-    )
-    return env
+    return benchlib.ansible_env(ANSIBLE_FORKS=20)
 
 
 def deploy():
@@ -692,21 +669,6 @@ def series(cluster, pw, mode, timeout_ms, kills):
 # ---------------------------------------------------------------- report
 
 
-def machine():
-    with open("/proc/meminfo", encoding="utf-8") as handle:
-        mem_kb = int(handle.readline().split()[1])
-    versions = sh(["ansible", "--version"], env=ansible_env()).stdout.splitlines()[0]
-    return {
-        "nproc": os.cpu_count(),
-        "ram_gib": round(mem_kb / 1024 / 1024, 1),
-        "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
-        "kernel": platform.release(),
-        "ansible": versions,
-        "podman": sh(["podman", "--version"]).stdout.strip(),
-        "image": IMAGE,
-    }
-
-
 def median(values):
     return round(statistics.median(values)) if values else None
 
@@ -958,7 +920,7 @@ def main():
     data = {
         "date": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "command": "python3 scripts/bench/redis.py " + " ".join(sys.argv[1:]),
-        "machine": machine(),
+        "machine": benchlib.machine(),
         "seed": {"ops_per_second_per_node": list(SEED_OPS), "failover_seconds_max": SEED_FAILOVER},
     }
     pw = passwords(args.reuse)

@@ -1,0 +1,68 @@
+"""Shared pieces of the benchmark scripts in this folder (imported, never run).
+
+Each benchmark (patching.py, hardening.py, redis.py) creates containers of its
+own, runs the project's roles on them with ansible-playbook and writes its
+figures under docs/benchmarks/. What they share lives here: running a command
+with a one-line error, the environment that points Ansible at the project's
+roles and plugins, and the description of the machine the figures come from.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+IMAGE = "localhost/govops-debian:trixie"
+
+
+def sh(cmd, env=None, check=True, capture=True, stdin=None, log=None):
+    """Run cmd; on failure (with check) exit with the command, its rc and the tail of its output."""
+    feed = {"input": stdin} if stdin is not None else {"stdin": subprocess.DEVNULL}
+    result = subprocess.run(cmd, env=env, check=False, capture_output=capture, text=True, **feed)  # noqa: S603
+    if log is not None:
+        log.write_text((result.stdout or "") + (result.stderr or ""), encoding="utf-8")
+    if check and result.returncode != 0:
+        tail = (result.stdout or "")[-3000:] + (result.stderr or "")[-2000:]
+        where = f" (full log: {log})" if log is not None else ""
+        sys.exit(f"error: {' '.join(cmd[:4])}... failed (rc {result.returncode}){where}:\n{tail}")
+    return result
+
+
+def ansible_env(roles_path=None, **extra):
+    """os.environ plus the project's roles and plugins; fresh facts (no cache shared with the lab)."""
+    env = dict(os.environ)
+    env.update(
+        {
+            "ANSIBLE_ROLES_PATH": roles_path or str(REPO / "roles"),
+            "ANSIBLE_LIBRARY": str(REPO / "plugins" / "modules"),
+            "ANSIBLE_MODULE_UTILS": str(REPO / "plugins" / "module_utils"),
+            "ANSIBLE_FILTER_PLUGINS": str(REPO / "plugins" / "filter"),
+            "ANSIBLE_INJECT_FACT_VARS": "False",
+            # Fresh containers get new addresses: never reuse cached facts.
+            "ANSIBLE_CACHE_PLUGIN": "ansible.builtin.memory",
+            "ANSIBLE_HOST_KEY_CHECKING": "False",
+        }
+    )
+    env.update({key: str(value) for key, value in extra.items()})
+    return env
+
+
+def machine(**extra):
+    """The machine the figures come from (cores, memory, load at start, versions)."""
+    with open("/proc/meminfo", encoding="utf-8") as handle:
+        mem_kb = int(handle.readline().split()[1])
+    versions = sh(["ansible", "--version"], env=ansible_env()).stdout.splitlines()[0]
+    return {
+        "nproc": os.cpu_count(),
+        "ram_gib": round(mem_kb / 1024 / 1024, 1),
+        "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
+        "kernel": platform.release(),
+        "ansible": versions,
+        "podman": sh(["podman", "--version"]).stdout.strip(),
+        "image": IMAGE,
+        **extra,
+    }
