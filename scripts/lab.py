@@ -77,7 +77,7 @@ def lab_settings(hostvars: dict) -> dict:
 
 
 def container_name(host: str, hv: dict) -> str:
-    # ansible_host is templated in group_vars ("govops-{{ inventory_hostname }}").
+    # ansible_host is set per host in hosts.yml; a templated one is expanded here.
     return str(hv.get("ansible_host", "govops-{{ inventory_hostname }}")).replace("{{ inventory_hostname }}", host)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import pwd
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -81,3 +82,26 @@ def test_chrony_sources_and_ntp_check_in_a_container(baseline, monkeypatch, tmp_
     config, clock = checks.checks
     assert config["status"] == "fail" and "missing: time.example" in config["evidence"]
     assert clock["status"] == "warn" and "cannot be verified" in clock["evidence"]
+
+
+def test_dengbao_blocked_kernel_modules_are_read_from_modprobe_d(plugin, tmp_path):
+    dengbao = plugin("modules", "dengbao_check")
+    conf = (
+        "# comment\ninstall dccp /bin/false\nblacklist dccp\ninstall sctp /bin/true  # old style\n"
+        "install tipc /sbin/modprobe --ignore-install tipc\n"
+    )
+    assert dengbao.blocked_modules([conf]) == {"dccp", "sctp"}
+    wanted = {"kernel_modules_disabled": ["dccp", "sctp", "tipc"]}
+    (tmp_path / "govops.conf").write_text(conf)
+    checks = dengbao.DengbaoCheckList()
+    dengbao.check_kernel_modules(checks, wanted, modprobe_dirs=(str(tmp_path),))
+    check = checks.checks[0]
+    assert check["id"] == "hardening.kernel_modules_disabled" and check["status"] == "fail"
+    assert "loadable: tipc" in check["evidence"]
+    (tmp_path / "govops.conf").write_text(conf.replace("/sbin/modprobe --ignore-install tipc", "/bin/false"))
+    checks = dengbao.DengbaoCheckList()
+    dengbao.check_kernel_modules(checks, wanted, modprobe_dirs=(str(tmp_path),))
+    proc = Path("/proc/modules")
+    loaded = {line.split()[0] for line in proc.read_text().splitlines() if line.strip()} if proc.exists() else set()
+    expected = "fail" if loaded & {"dccp", "sctp", "tipc"} else "pass"
+    assert "blocks 3/3" in checks.checks[0]["evidence"] and checks.checks[0]["status"] == expected

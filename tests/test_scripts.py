@@ -95,3 +95,23 @@ def test_preflight_refuses_two_database_primaries(tmp_path):
     proc = preflight(tmp_path, "all:\n  children:\n" + groups + "    db_primary: {hosts: {p1: {}, p2: {}}}\n")
     assert proc.returncode != 0
     assert "group db_primary has 2 hosts. Fix: put exactly one host in db_primary" in proc.stdout
+
+
+def test_the_scheduled_drill_refuses_a_missing_inventory_or_vault_file(tmp_path):
+    script = [str(REPO / "scripts" / "scheduled-drill.sh")]
+    env = {**os.environ, "GOVOPS_RUNNER_DIR": str(tmp_path / "runner")}
+    proc = subprocess.run(
+        script, capture_output=True, text=True, check=False, env={**env, "GOVOPS_INVENTORY": "/nonexistent/hosts.yml"}
+    )
+    assert "inventory /nonexistent/hosts.yml does not exist" in one_error_line(proc)
+    inventory = tmp_path / "hosts.yml"
+    inventory.write_text("all: {}\n")
+    proc = subprocess.run(
+        script,
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**env, "GOVOPS_INVENTORY": str(inventory), "GOVOPS_VAULT_PASSWORD_FILE": str(tmp_path / "missing")},
+    )
+    assert "vault password file" in one_error_line(proc)
+    assert not (tmp_path / "runner").exists(), "nothing may run before the input is checked"

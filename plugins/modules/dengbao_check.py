@@ -134,6 +134,7 @@ CHECK_IDS = (
     "hardening.packages_absent",
     "hardening.services_disabled",
     "hardening.high_risk_ports",
+    "hardening.kernel_modules_disabled",
     "hardening.ssh_access",
     "hardening.pending_updates",
     "hardening.aide",
@@ -986,6 +987,59 @@ def check_services(checks, expect):
     )
 
 
+def blocked_modules(texts):
+    """Modules that modprobe may not load: "install <module> /bin/false" (or /bin/true) lines."""
+    blocked = set()
+    for text in texts:
+        for line in text.splitlines():
+            words = line.split("#", 1)[0].split()
+            if len(words) >= 3 and words[0] == "install" and words[2] in ("/bin/false", "/bin/true", "/usr/bin/false"):
+                blocked.add(words[1].replace("-", "_"))
+    return blocked
+
+
+def check_kernel_modules(
+    checks, expect, container=False, modprobe_dirs=("/etc/modprobe.d", "/usr/lib/modprobe.d", "/lib/modprobe.d")
+):
+    texts = []
+    for directory in modprobe_dirs:
+        for path in sorted(glob.glob(os.path.join(directory, "*.conf"))):
+            try:
+                with open(path, encoding="utf-8", errors="replace") as handle:
+                    texts.append(handle.read())
+            except OSError:
+                continue
+    blocked = blocked_modules(texts)
+    try:
+        with open("/proc/modules", encoding="utf-8") as handle:
+            loaded = {line.split()[0] for line in handle if line.strip()}
+    except OSError:
+        loaded = set()
+    wanted = [name.replace("-", "_") for name in expect.get("kernel_modules_disabled") or []]
+    loadable = [name for name in wanted if name not in blocked]
+    in_kernel = [name for name in wanted if name in loaded]
+    if loadable:
+        status = "fail"
+    elif in_kernel:
+        # A container shares the host's kernel: it can neither load nor unload
+        # modules; what is loaded is the host's business (checked there).
+        status = "warn" if container else "fail"
+    else:
+        status = "pass"
+    checks.add(
+        "hardening.kernel_modules_disabled",
+        "不需要的网络协议内核模块不可加载",
+        "Kernel modules of unused network protocols cannot be loaded",
+        status,
+        f"modprobe.d blocks {len(wanted) - len(loadable)}/{len(wanted)} "
+        f"({', '.join(sorted(blocked & set(wanted))) or 'none'}); "
+        f"loadable: {', '.join(loadable) or 'none'}; loaded in the kernel now: {', '.join(in_kernel) or 'none'}"
+        + ("; container: the host's kernel" if container and in_kernel else ""),
+        len(loadable) + len(in_kernel),
+        "install <module> /bin/false in /etc/modprobe.d/govops-disabled-modules.conf; rmmod a loaded one or reboot",
+    )
+
+
 def check_high_risk_ports(checks, expect, ports):
     risky = sorted(set(expect.get("high_risk_ports") or []) & set(ports))
     checks.verdict(
@@ -1175,6 +1229,7 @@ def run_checks(checks, expect):
     check_packages_absent(checks, expect)
     check_services(checks, expect)
     check_high_risk_ports(checks, expect, ports)
+    check_kernel_modules(checks, expect, container)
     check_ssh_access(checks, sshd)
     check_pending_updates(checks)
     check_aide(checks, expect)
