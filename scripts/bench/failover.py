@@ -160,6 +160,7 @@ def markdown(data):
         f"({data['runs_per_kind']} run(s) per mode and kind). Machine: {data['machine']['nproc']} cores, "
         f"{data['machine']['ram_gib']} GiB, load at start {data['machine']['load_average_at_start']}.",
         "",
+        *([f"Note: {data['note']}", ""] if data.get("note") else []),
         "A client writes one row per transaction through HAProxy on app1 (about 20 per second). "
         "Failover: the primary's container is killed, RTO runs from the kill to a write through "
         "the application path. Switchover: planned, RTO from the playbook's start. Each is followed "
@@ -189,6 +190,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=2, help="runs per mode and kind (default 2)")
     parser.add_argument("--modes", default="async,sync", help="mirror modes to measure (default async,sync)")
+    parser.add_argument("--note", default="", help="a sentence on the conditions of this run, kept with the figures")
     args = parser.parse_args()
     started = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     info = machine()
@@ -213,6 +215,7 @@ def main():
         "benchmark": "failover",
         "measured_at": started,
         "runs_per_kind": args.runs,
+        "note": args.note,
         "machine": info,
         "summary": summarise(runs),
         "runs": runs,
