@@ -147,3 +147,122 @@ def test_instances_from_addresses(plan):
         {"host": "b", "address": "10.0.0.2", "port": 7001},
         {"host": "b", "address": "10.0.0.2", "port": 7000},
     ]
+
+
+def test_no_alert_for_a_quiet_instance(check):
+    info = {"used_memory": 10 * 2**20, "connected_clients": 5, "rejected_connections": 0, "role": "master"}
+    assert check.alerts(info, 256 * 2**20, 10000) == []
+
+
+def test_memory_and_clients_above_their_limits_warn_with_the_setting(check):
+    info = {"used_memory": 230 * 2**20, "connected_clients": 9000, "rejected_connections": 3}
+    found = check.alerts(info, 256 * 2**20, 10000)
+    assert len(found) == 3
+    assert "89.8 % of maxmemory" in found[0] and "redis_maxmemory" in found[0]
+    assert "90.0 % of maxclients 10000" in found[1]
+    assert "3 connection(s) rejected" in found[2]
+
+
+def test_a_limit_of_zero_and_no_maxmemory_switch_checks_off(check):
+    info = {"used_memory": 230 * 2**20, "connected_clients": 9000}
+    assert check.alerts(info, 0, 10000, {"clients_percent": 0}) == []
+
+
+def test_hit_rate_is_judged_only_after_enough_lookups(check):
+    low = {"keyspace_hits": 10, "keyspace_misses": 90}
+    assert check.alerts(low, 0, 0, {"hit_rate_min_percent": 80}) == []
+    many = {"keyspace_hits": 4000, "keyspace_misses": 6000}
+    found = check.alerts(many, 0, 0, {"hit_rate_min_percent": 80})
+    assert len(found) == 1 and "hit rate 40.0 % over 10000 lookups" in found[0]
+    assert check.alerts(many, 0, 0) == []  # off by default
+
+
+def test_fragmentation_counts_only_for_large_instances(check):
+    small = {"mem_fragmentation_ratio": 3.2, "used_memory_rss": 20 * 2**20}
+    large = {"mem_fragmentation_ratio": 3.2, "used_memory_rss": 200 * 2**20}
+    assert check.alerts(small, 0, 0) == []
+    assert "fragmentation ratio 3.2 at 200 MiB" in check.alerts(large, 0, 0)[0]
+
+
+def test_a_replica_with_its_link_down_warns(check):
+    info = {"role": "slave", "master_link_status": "down", "master_host": "10.0.0.1", "master_port": 7000}
+    assert "10.0.0.1:7000 is down" in check.alerts(info, 0, 0)[0]
+    assert check.alerts({**info, "master_link_status": "up"}, 0, 0) == []
+
+
+def _new_host(address, ports=(7000, 7001)):
+    return [{"host": f"h{address}", "address": address, "port": port} for port in ports]
+
+
+_OLD = [i for address in ("10.0.0.1", "10.0.0.2", "10.0.0.3") for i in _new_host(address)]
+
+
+def _follows(plan_, nodes):
+    """master endpoint -> replica IPs, after the plan: joins and moves applied to the nodes."""
+    by_id = {n["id"]: f"{n['ip']}:{n['port']}" for n in nodes}
+    layout = {f"{n['ip']}:{n['port']}": [] for n in nodes if n["role"] == "master"}
+    layout.update({f"{m['address']}:{m['port']}": [] for m in plan_["masters"]})
+    moved = {m["replica"]["id"]: m["master"] for m in plan_["moves"]}
+    for n in nodes:
+        if n["role"] == "replica":
+            layout[moved.get(n["id"], by_id[n["master_id"]])].append(n["ip"])
+    for join in plan_["replicas"]:
+        layout[join["master"]].append(join["address"])
+    return layout
+
+
+def test_scale_out_by_one_host_swaps_a_replica_to_keep_anti_affinity(check, plan):
+    nodes = check.parse_cluster_nodes(NODES)
+    result = plan.redis_cluster_scale_plan(nodes, _OLD + _new_host("10.0.0.4"), 1)
+    assert [f"{m['address']}:{m['port']}" for m in result["masters"]] == ["10.0.0.4:7000"]
+    assert [(j["port"], j["master"]) for j in result["replicas"]] == [(7001, "10.0.0.1:7000")]
+    assert [(m["replica"]["id"], m["master"]) for m in result["moves"]] == [("b1", "10.0.0.4:7000")]
+    layout = _follows(result, nodes)
+    assert all(len(ips) == 1 and ips[0] != master.split(":")[0] for master, ips in layout.items())
+
+
+def test_scale_out_by_two_hosts_needs_no_move(check, plan):
+    nodes = check.parse_cluster_nodes(NODES)
+    result = plan.redis_cluster_scale_plan(nodes, _OLD + _new_host("10.0.0.4") + _new_host("10.0.0.5"), 1)
+    assert len(result["masters"]) == 2 and result["moves"] == []
+    layout = _follows(result, nodes)
+    assert layout["10.0.0.4:7000"] == ["10.0.0.5"] and layout["10.0.0.5:7000"] == ["10.0.0.4"]
+
+
+def test_scale_out_refuses_an_odd_number_of_instances(check, plan):
+    with pytest.raises(plan.PlanError, match="do not divide"):
+        plan.redis_cluster_scale_plan(check.parse_cluster_nodes(NODES), _new_host("10.0.0.4", (7000,)), 1)
+
+
+SCALED = """\
+a1 10.0.0.1:7000@17000 myself,master - 0 0 1 connected 0-4095
+a2 10.0.0.2:7000@17000 master - 0 0 2 connected 5461-9556
+a3 10.0.0.3:7000@17000 master - 0 0 3 connected 10923-15018
+a4 10.0.0.4:7000@17000 master - 0 0 7 connected 4096-5460 9557-10922 15019-16383
+c1 10.0.0.4:7001@17001 slave a1 0 0 1 connected
+b1 10.0.0.2:7001@17001 slave a4 0 0 7 connected
+b2 10.0.0.3:7001@17001 slave a2 0 0 2 connected
+b3 10.0.0.1:7001@17001 slave a3 0 0 3 connected
+"""
+
+
+def test_removing_a_host_empties_its_master_and_rehomes_the_orphaned_replica(check, plan):
+    result = plan.redis_cluster_remove_plan(check.parse_cluster_nodes(SCALED), "10.0.0.4", 1)
+    assert [n["id"] for n in result["empty"]] == ["a4"]
+    assert [(m["replica"]["id"], m["master"]["id"]) for m in result["moves"]] == [("b1", "a1")]
+    assert [n["id"] for n in result["delete"]] == ["c1", "a4"]  # replicas first
+
+
+def test_removing_a_host_refuses_below_three_masters_or_an_unknown_address(check, plan):
+    nodes = check.parse_cluster_nodes(NODES)
+    with pytest.raises(plan.PlanError, match="only 2 master"):
+        plan.redis_cluster_remove_plan(nodes, "10.0.0.3", 1)
+    with pytest.raises(plan.PlanError, match="no instance"):
+        plan.redis_cluster_remove_plan(nodes, "10.0.0.9", 1)
+
+
+def test_removing_a_host_refuses_when_a_master_would_lose_its_only_replica(check, plan):
+    # Four hosts, no spare: a4's replica sits on host 1, as does a1 - no stand-in for c1.
+    text = SCALED.replace("b1 10.0.0.2:7001", "b1 10.0.0.1:7002")
+    with pytest.raises(plan.PlanError, match=r"10\.0\.0\.1:7000 would keep 0 replica"):
+        plan.redis_cluster_remove_plan(check.parse_cluster_nodes(text), "10.0.0.4", 1)

@@ -31,6 +31,12 @@ description:
     pages) - the runtime value is compared; where it differs but the
     persistent setting is written and the host is a container that cannot
     apply it, the status is C(warn) and the evidence says so.
+  - Alert thresholds, per instance (C(alert_thresholds)) - memory used against
+    maxmemory, connected clients against maxclients, rejected connections,
+    the hit rate once enough lookups were made, memory fragmentation of a
+    large instance, a replica's link to its master. A crossed threshold is a
+    C(warn) naming the figure, the limit and the setting to look at; the
+    inspection report lists it for the on-call engineer.
   - The task does not fail when a check fails; the acceptance report does.
 options:
   address:
@@ -109,6 +115,37 @@ options:
     description: The unit that turns THP off at boot (persistent setting).
     type: path
     default: /etc/systemd/system/redis-disable-thp.service
+  alert_thresholds:
+    description:
+      - Limits above (or, for the hit rate, below) which an instance gets a C(warn). Keys left out keep
+        their defaults; C(0) switches a limit off.
+    type: dict
+    default: {}
+    suboptions:
+      memory_percent:
+        description: used_memory as a percentage of maxmemory (ignored when maxmemory is 0).
+        type: float
+        default: 80
+      clients_percent:
+        description: connected_clients as a percentage of maxclients.
+        type: float
+        default: 80
+      rejected_connections:
+        description: Connections refused since the start because maxclients was reached (warn above this count).
+        type: int
+        default: 0
+      hit_rate_min_percent:
+        description: Lowest acceptable hit rate; judged only after C(hit_rate_min_lookups) lookups.
+        type: float
+        default: 0
+      hit_rate_min_lookups:
+        description: Lookups (hits + misses) needed before the hit rate is judged.
+        type: int
+        default: 10000
+      fragmentation_ratio:
+        description: mem_fragmentation_ratio above which an instance of more than 64 MiB resident memory warns.
+        type: float
+        default: 1.5
   probe_prefix:
     description: Namespace of the round-trip probe key; the key is deleted after the read.
     type: str
@@ -162,7 +199,9 @@ cluster_nodes:
   sample: [{id: 07c3..., ip: 10.89.60.41, port: 7000, role: master, master_id: null, flags: [master],
             slots: [[0, 5460]], link: connected}]
 metrics:
-  description: Per port - keys, ops_per_sec, hit_rate (percent or null), used_memory, connected_clients, role.
+  description:
+    - Per port - keys, ops_per_sec, hit_rate (percent or null), used_memory, connected_clients, role, and
+      alerts (the thresholds crossed, as sentences).
   returned: always
   type: dict
 """
@@ -366,6 +405,68 @@ def memory_bytes(value):
     return int(digits) * MEMORY_UNITS[unit]
 
 
+ALERT_DEFAULTS = {
+    "memory_percent": 80.0,
+    "clients_percent": 80.0,
+    "rejected_connections": 0,
+    "hit_rate_min_percent": 0.0,
+    "hit_rate_min_lookups": 10000,
+    "fragmentation_ratio": 1.5,
+}
+FRAGMENTATION_MIN_RSS = 64 * 1024 * 1024
+
+
+def alerts(info, maxmemory, maxclients, thresholds=None):
+    """The alert thresholds an instance crosses, as sentences that name the setting to look at.
+
+    info: parsed INFO; maxmemory: bytes (0 = no limit); maxclients: int;
+    thresholds: ALERT_DEFAULTS overridden by the caller (0 switches a limit off).
+    """
+    limits = {**ALERT_DEFAULTS, **{k: v for k, v in (thresholds or {}).items() if v is not None}}
+    found = []
+    used = _number(info.get("used_memory", 0))
+    if maxmemory and limits["memory_percent"]:
+        percent = round(100.0 * used / maxmemory, 1)
+        if percent > limits["memory_percent"]:
+            found.append(
+                f"memory {percent} % of maxmemory (limit {limits['memory_percent']} %): "
+                "raise redis_maxmemory or add shards; evictions follow"
+            )
+    clients = _number(info.get("connected_clients", 0))
+    if maxclients and limits["clients_percent"]:
+        percent = round(100.0 * clients / maxclients, 1)
+        if percent > limits["clients_percent"]:
+            found.append(
+                f"{clients} clients, {percent} % of maxclients {maxclients} (limit {limits['clients_percent']} %): "
+                "check the application's connection pools"
+            )
+    rejected = _number(info.get("rejected_connections", 0))
+    if rejected > limits["rejected_connections"]:
+        found.append(f"{rejected} connection(s) rejected at maxclients since the start: clients were turned away")
+    lookups = _number(info.get("keyspace_hits", 0)) + _number(info.get("keyspace_misses", 0))
+    rate = hit_rate(info)
+    judged = limits["hit_rate_min_percent"] and lookups >= limits["hit_rate_min_lookups"] and rate is not None
+    if judged and rate < limits["hit_rate_min_percent"]:
+        found.append(
+            f"hit rate {rate} % over {lookups} lookups (limit {limits['hit_rate_min_percent']} %): "
+            "cache penetration or avalanche, see the runbook in roles/redis/README.md"
+        )
+    ratio = info.get("mem_fragmentation_ratio")
+    rss = _number(info.get("used_memory_rss", 0))
+    large = isinstance(ratio, (int, float)) and rss > FRAGMENTATION_MIN_RSS
+    if limits["fragmentation_ratio"] and large and ratio > limits["fragmentation_ratio"]:
+        found.append(
+            f"memory fragmentation ratio {ratio} at {rss // 1048576} MiB resident "
+            f"(limit {limits['fragmentation_ratio']}): consider activedefrag"
+        )
+    if info.get("role") == "slave" and info.get("master_link_status") not in (None, "up"):
+        found.append(
+            f"replica's link to its master {info.get('master_host')}:{info.get('master_port')} is "
+            f"{info.get('master_link_status')}: the shard has no live copy"
+        )
+    return found
+
+
 def config_get(conn, name):
     reply = conn.call("CONFIG", "GET", name)
     return reply[1] if reply and len(reply) >= 2 else None
@@ -422,6 +523,12 @@ class Checker:
                 version,
             )
             self.persistence(conn, port, info)
+            crossed = alerts(
+                info,
+                memory_bytes(config_get(conn, "maxmemory") or 0),
+                int(config_get(conn, "maxclients") or 0),
+                params["alert_thresholds"],
+            )
             self.metrics[str(port)] = {
                 "keys": key_count(info),
                 "ops_per_sec": info.get("instantaneous_ops_per_sec"),
@@ -430,6 +537,7 @@ class Checker:
                 "used_memory_human": info.get("used_memory_human"),
                 "connected_clients": info.get("connected_clients"),
                 "role": info.get("role"),
+                "alerts": crossed,
             }
         m = self.metrics[str(port)]
         self.checks.add(
@@ -441,6 +549,16 @@ class Checker:
             f"{'n/a (no lookups yet)' if m['hit_rate'] is None else str(m['hit_rate']) + ' %'}, "
             f"memory {m['used_memory_human']}, {m['connected_clients']} client(s), role {m['role']}",
             m,
+        )
+        self.checks.add(
+            f"{prefix}.alerts",
+            f"实例 {port} 告警阈值",
+            f"Instance {port} alert thresholds",
+            "warn" if m["alerts"] else "pass",
+            "; ".join(m["alerts"])
+            or "no threshold crossed (memory, clients, rejected connections, hit rate, "
+            "fragmentation, replication link)",
+            m["alerts"],
         )
         self.access_control(port)
         return True
@@ -701,6 +819,18 @@ def main():
             "sysctl_file": {"type": "path", "default": "/etc/sysctl.d/60-redis.conf"},
             "thp_disabled": {"type": "bool", "default": True},
             "thp_unit": {"type": "path", "default": "/etc/systemd/system/redis-disable-thp.service"},
+            "alert_thresholds": {
+                "type": "dict",
+                "default": {},
+                "options": {
+                    "memory_percent": {"type": "float", "default": 80},
+                    "clients_percent": {"type": "float", "default": 80},
+                    "rejected_connections": {"type": "int", "default": 0},
+                    "hit_rate_min_percent": {"type": "float", "default": 0},
+                    "hit_rate_min_lookups": {"type": "int", "default": 10000},
+                    "fragmentation_ratio": {"type": "float", "default": 1.5},
+                },
+            },
             "probe_prefix": {"type": "str", "default": "__govops:probe:"},
             "timeout": {"type": "float", "default": 3.0},
         },

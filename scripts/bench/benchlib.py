@@ -1,10 +1,12 @@
 """Shared pieces of the benchmark scripts in this folder (imported, never run).
 
-Each benchmark (patching.py, hardening.py, redis.py) creates containers of its
-own, runs the project's roles on them with ansible-playbook and writes its
+Some benchmarks (patching.py, hardening.py, redis.py) create containers of
+their own and run the project's roles on them; the others (failover.py,
+restore_drill.py) run the project's playbooks on the lab. All write their
 figures under docs/benchmarks/. What they share lives here: running a command
-with a one-line error, the environment that points Ansible at the project's
-roles and plugins, and the description of the machine the figures come from.
+with a one-line error, a playbook against the lab, the environment that points
+Ansible at the project's roles and plugins, and the description of the machine
+the figures come from.
 """
 
 from __future__ import annotations
@@ -30,6 +32,16 @@ def sh(cmd, env=None, check=True, capture=True, stdin=None, log=None):
         where = f" (full log: {log})" if log is not None else ""
         sys.exit(f"error: {' '.join(cmd[:4])}... failed (rc {result.returncode}){where}:\n{tail}")
     return result
+
+
+def lab_playbook(name, extra, log, extra_files=()):
+    """ansible-playbook of the repository against the lab (the environment of scripts/lib.sh)."""
+    args = ["ansible-playbook", str(REPO / name)]
+    for path in extra_files:
+        args += ["-e", f"@{path}"]
+    for key, value in extra.items():
+        args += ["-e", f"{key}={value}"]
+    return sh(args, log=log)
 
 
 def ansible_env(roles_path=None, **extra):

@@ -34,16 +34,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from benchlib import REPO, machine, sh
+from benchlib import lab_playbook as playbook
 
 DOCS = REPO / "docs" / "benchmarks"
 PRIMARY, MIRROR = "db1", "db2"
-
-
-def playbook(name, extra, log):
-    args = ["ansible-playbook", str(REPO / name)]
-    for key, value in extra.items():
-        args += ["-e", f"{key}={value}"]
-    return sh(args, log=log)
 
 
 def newest(directory, prefix):

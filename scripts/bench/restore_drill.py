@@ -1,0 +1,254 @@
+#!/usr/bin/env python3
+"""Restore drill benchmark on the lab: drill RTO for a database of a few GB, against a plain copy.
+
+Issue 7 asks for the drill's RTO on a database of a few GB, and for the
+restore's throughput against a plain copy of the same data in the same run.
+On the lab (./govops lab, db1 primary, db2 mirror, backup1 the repository):
+
+1. load: pgbench -i on the primary, in a database of its own (--scale 200 is
+   about 3 GiB); the mirror streams it, the WAL is archived to backup1;
+2. backup: a full pgBackRest backup on backup1 (timed: the backup rate);
+3. drill: playbooks/db_restore_drill.yml restores it on the mirror, beside its
+   own cluster, and checks the marker row and pgbench_accounts' row count;
+   its record gives the restore time, the recovery time and the RTO;
+4. plain copies, in the same run, onto the same disk of the drill host:
+   a. the backup set as stored (compressed, encrypted: the bytes the restore
+      reads), backup1 -> db2 over SSH as the pgBackRest account, tar;
+   b. the database files as they are on disk (uncompressed), db1 -> db2,
+      tar through a pipe;
+5. clean-up: the copies are removed, the bench database is dropped (unless
+   --keep-data). The full backup stays in the repository until retention
+   expires it.
+
+    source scripts/lib.sh && python3 scripts/bench/restore_drill.py [--scale 200]
+
+Writes docs/benchmarks/restore_drill.json and restore_drill.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from benchlib import REPO, lab_playbook, machine, sh
+
+DOCS = REPO / "docs" / "benchmarks"
+PRIMARY, DRILL_HOST, BACKUP = "govops-db1", "govops-db2", "govops-backup1"
+DATABASE = "govops_bench_drill"
+PG_DATA = "/var/lib/postgresql/17/main"
+SCRATCH = "/var/tmp/govops-bench-copy"  # noqa: S108 - on the drill host (a lab container), not here
+STANZA = "govops"
+
+
+def in_container(container, user, command, log=None):
+    """Run a shell command in a lab container as user; its stdout, stripped."""
+    return sh(["podman", "exec", "-u", user, container, "bash", "-ec", command], log=log).stdout.strip()
+
+
+def sql(query, database="postgres"):
+    return in_container(PRIMARY, "postgres", f"psql -XAtq -d {database} -c {json.dumps(query)}")
+
+
+def timed(label, func):
+    print(f"==> {label}", flush=True)
+    start = time.monotonic()
+    result = func()
+    seconds = round(time.monotonic() - start, 1)
+    print(f"    {seconds} s", flush=True)
+    return seconds, result
+
+
+def mib_per_s(size_bytes, seconds):
+    return round(size_bytes / 1048576 / seconds, 1) if seconds else None
+
+
+def load(scale, work):
+    if sql("SELECT pg_is_in_recovery()") != "f":
+        sys.exit(
+            "error: db1 is not the primary. Fix: switch back (./govops failover -e db_failover_mode=switchover ...)."
+        )
+    sql(f"DROP DATABASE IF EXISTS {DATABASE}")
+    sql(f"CREATE DATABASE {DATABASE}")
+    in_container(PRIMARY, "postgres", f"pgbench -q -i -s {scale} {DATABASE}", log=work / "pgbench.log")
+    # The mirror must hold everything before the backup is taken from it.
+    in_container(
+        PRIMARY,
+        "postgres",
+        "lsn=$(psql -XAtq -c 'SELECT pg_current_wal_lsn()'); for i in $(seq 600); do "
+        '[ "$(psql -XAtq -c "SELECT bool_and(replay_lsn >= \'$lsn\') FROM pg_stat_replication")" = t ] && exit 0; '
+        "sleep 1; done; echo 'the mirror did not catch up in 600 s' >&2; exit 1",
+    )
+
+
+def backup(work):
+    in_container(
+        BACKUP,
+        "pgbackrest",
+        f"pgbackrest --stanza={STANZA} --type=full --log-level-console=info backup",
+        log=work / "backup.log",
+    )
+    info = json.loads(in_container(BACKUP, "pgbackrest", f"pgbackrest --stanza={STANZA} --output=json info"))
+    return info[0]["backup"][-1]
+
+
+def drill(work, evidence):
+    extra = work / "drill-vars.json"
+    extra.write_text(
+        json.dumps(
+            {
+                "db_restore_drill_change_id": "BENCH-restore-drill",
+                "db_restore_drill_operator": "scripts/bench/restore_drill.py",
+                "db_restore_drill_evidence_dir": str(evidence),
+                "db_restore_drill_tables": [{"database": DATABASE, "table": "pgbench_accounts"}],
+            }
+        ),
+        encoding="utf-8",
+    )
+    lab_playbook("playbooks/db_restore_drill.yml", {}, work / "drill.log", extra_files=[extra])
+    records = sorted(evidence.glob("drill-*.json"))
+    if not records:
+        sys.exit(f"error: the drill wrote no record in {evidence}")
+    return json.loads(records[-1].read_text(encoding="utf-8"))
+
+
+def copy_backup_set(label):
+    """The stored backup set, backup host -> drill host over SSH, onto the drill host's disk."""
+    repo_host = in_container(DRILL_HOST, "root", "sed -n 's/^repo1-host=//p' /etc/pgbackrest/pgbackrest.conf | head -1")
+    in_container(
+        DRILL_HOST,
+        "postgres",
+        f"rm -rf {SCRATCH}-set && mkdir -p {SCRATCH}-set && "
+        f"ssh pgbackrest@{repo_host} tar -C /var/lib/pgbackrest/backup/{STANZA}/{label} -cf - . "
+        f"| tar -C {SCRATCH}-set -xf - && sync -f {SCRATCH}-set",
+    )
+    return int(in_container(DRILL_HOST, "root", f"du -sb {SCRATCH}-set | cut -f1"))
+
+
+def copy_files():
+    """The database files as they are on the primary's disk, primary -> drill host, tar through a pipe."""
+    target = f"{SCRATCH}-files"
+    in_container(DRILL_HOST, "postgres", f"rm -rf {target} && mkdir -p {target}")
+    # A live data directory: tar exits 1 when a file changed while it was read; that is fine for a
+    # measure of copy speed (this copy is never started).
+    tar = f"tar -C {PG_DATA} --exclude=./pg_wal --warning=no-file-changed --warning=no-file-removed -cf - ."
+    source = f"podman exec -u postgres {PRIMARY} bash -c '{tar}; [ $? -le 1 ]'"
+    sink = f"podman exec -i -u postgres {DRILL_HOST} bash -ec 'tar -C {target} -xf - && sync -f {target}'"
+    sh(["bash", "-o", "pipefail", "-c", f"{source} | {sink}"])
+    return int(in_container(DRILL_HOST, "root", f"du -sb {target} | cut -f1"))
+
+
+def markdown(data):
+    f, c = data["figures"], data["plain_copies"]
+    lines = [
+        "# 恢复演练基准 / Restore drill benchmark",
+        "",
+        f"Measured {data['measured_at']} on the lab by `scripts/bench/restore_drill.py` (pgbench scale "
+        f"{data['scale']}). Machine: {data['machine']['nproc']} cores, {data['machine']['ram_gib']} GiB, "
+        f"load at start {data['machine']['load_average_at_start']}. All containers share the machine's one disk.",
+        "",
+        *([f"Note: {data['note']}", ""] if data.get("note") else []),
+        f"Database `{DATABASE}`: {data['database_bytes'] / 2**30:.2f} GiB "
+        f"(whole cluster {data['cluster_bytes'] / 2**30:.2f} GiB). Full backup `{data['backup']['label']}`: "
+        f"{data['backup']['size'] / 2**30:.2f} GiB of files stored as {data['backup']['repo_size'] / 2**30:.2f} GiB "
+        f"(zstd, AES-256), taken in {data['backup_seconds']} s from the mirror "
+        f"({mib_per_s(data['backup']['size'], data['backup_seconds'])} MiB/s).",
+        "",
+        "| 步骤 Step | 秒 Seconds | MiB/s (files) |",
+        "| --- | --- | --- |",
+        f"| 恢复文件 pgBackRest restore (backup1 -> db2) | {f['restore_seconds']} | "
+        f"{mib_per_s(data['backup']['size'], f['restore_seconds'])} |",
+        f"| 回放与启动 recovery and start | {f['recovery_seconds']} | - |",
+        f"| **演练 RTO drill RTO** (to a usable database) | **{f['rto_seconds']}** | "
+        f"{mib_per_s(data['backup']['size'], f['rto_seconds'])} |",
+        f"| 直接复制备份集 plain copy of the stored set (SSH, tar) | {c['backup_set']['seconds']} | "
+        f"{mib_per_s(data['backup']['size'], c['backup_set']['seconds'])} "
+        f"({mib_per_s(c['backup_set']['bytes'], c['backup_set']['seconds'])} as stored) |",
+        f"| 直接复制数据文件 plain copy of the database files (tar, pipe) | {c['files']['seconds']} | "
+        f"{mib_per_s(c['files']['bytes'], c['files']['seconds'])} |",
+        "",
+        f"Verdict of the drill: {data['verdict']} (RTO target {f['rto_target_seconds']:.0f} s; "
+        f"{data['checks_passed']}/{data['checks']} checks, pgbench_accounts row count included). "
+        f"The restore took {data['ratios']['restore_vs_plain_files']}x the time of a plain copy of the "
+        f"uncompressed files and {data['ratios']['restore_vs_plain_set']}x that of the stored set: what it adds "
+        "is decompression, decryption and a checksum of every file. MiB/s are of the database files "
+        "(the restored size) unless marked otherwise.",
+        "",
+        "Figures: `restore_drill.json`; the drill's own record is in it (`drill`).",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", type=int, default=200, help="pgbench scale; 200 is about 3 GiB (default 200)")
+    parser.add_argument("--keep-data", action="store_true", help="keep the bench database on the primary")
+    parser.add_argument("--note", default="", help="a sentence on the conditions of this run, kept with the figures")
+    args = parser.parse_args()
+    started = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    info = machine()
+    with tempfile.TemporaryDirectory(prefix="govops-drill-bench-") as tmp:
+        work = Path(tmp)
+        evidence = work / "records"
+        try:
+            load_seconds, _ = timed(f"load: pgbench -i -s {args.scale} on db1", lambda: load(args.scale, work))
+            database_bytes = int(sql(f"SELECT pg_database_size('{DATABASE}')"))
+            cluster_bytes = int(sql("SELECT sum(pg_database_size(datname)) FROM pg_database"))
+            backup_seconds, newest = timed("full backup on backup1", lambda: backup(work))
+            _, record = timed("restore drill on db2 (playbooks/db_restore_drill.yml)", lambda: drill(work, evidence))
+            set_seconds, set_bytes = timed(
+                "plain copy: the stored backup set", lambda: copy_backup_set(newest["label"])
+            )
+            files_seconds, files_bytes = timed("plain copy: the database files", copy_files)
+        finally:
+            in_container(DRILL_HOST, "root", f"rm -rf {SCRATCH}-set {SCRATCH}-files")
+            if not args.keep_data:
+                sql(f"DROP DATABASE IF EXISTS {DATABASE}")
+    figures = record["figures"]
+    data = {
+        "benchmark": "restore_drill",
+        "measured_at": started,
+        "scale": args.scale,
+        "note": args.note,
+        "machine": info,
+        "load_seconds": load_seconds,
+        "database_bytes": database_bytes,
+        "cluster_bytes": cluster_bytes,
+        "backup": {
+            "label": newest["label"],
+            "size": newest["info"]["size"],
+            "repo_size": newest["info"]["repository"]["size"],
+        },
+        "backup_seconds": backup_seconds,
+        "figures": figures,
+        "plain_copies": {
+            "backup_set": {"seconds": set_seconds, "bytes": set_bytes},
+            "files": {"seconds": files_seconds, "bytes": files_bytes},
+        },
+        "ratios": {
+            "restore_vs_plain_set": round(figures["restore_seconds"] / set_seconds, 2),
+            "restore_vs_plain_files": round(figures["restore_seconds"] / files_seconds, 2),
+        },
+        "verdict": record["verdict"],
+        "checks": len(record["checks"]),
+        "checks_passed": sum(1 for c in record["checks"] if c["status"] == "pass"),
+        "drill": record,
+    }
+    if record["verdict"] != "pass":
+        print(f"warning: the drill failed: {record['reason']}", file=sys.stderr)
+    DOCS.mkdir(parents=True, exist_ok=True)
+    (DOCS / "restore_drill.json").write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    (DOCS / "restore_drill.md").write_text(markdown(data), encoding="utf-8")
+    print(markdown(data))
+    return 0 if record["verdict"] == "pass" else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
