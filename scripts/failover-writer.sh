@@ -16,7 +16,7 @@ count() {
   local answer server present lost
   # One statement, so the address and the rows come from the same server.
   answer=$(psql "$1" -X -A -t -c \
-    "SELECT inet_server_addr() || '|' || coalesce(string_agg(id::text, ' ' ORDER BY id), '') FROM failover_writes") || {
+    "SELECT host(inet_server_addr()) || '|' || coalesce(string_agg(id::text, ' ' ORDER BY id), '') FROM failover_writes") || {
     echo "failover-writer: the application path did not answer" >&2
     exit 1
   }
