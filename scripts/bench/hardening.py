@@ -443,11 +443,11 @@ then each playbook again (idempotent re-run: time, and `changed` summed from the
 Limits: a container is not a host. Kernel settings (sysctl), auditd at runtime, mount options of real
 file systems, the boot loader and kernel modules are the host's, the same for all three, so lynis scores
 those the same whatever the role does; a VM run would separate the two roles further on those points.
-Timings are from a shared, loaded machine: compare the two columns of one run, not runs of different days.
+Timings depend on the load of the machine: compare the two columns of one run, not runs of different days.
 
 - This run: `{data["command"]}`
 - Machine: {m["nproc"]} CPUs, {m["ram_gib"]} GiB RAM, load average at start {m["load_average_at_start"]}, kernel
-  {m["kernel"]}; {m["ansible"]}; {m["podman"]}; lynis {m["lynis"]}. The machine was shared with other work.
+  {m["kernel"]}; {m["ansible"]}; {m["podman"]}; lynis {m["lynis"]}. {data.get("note") or SHARED}
 
 ## 重新运行 / How to re-run
 
@@ -469,7 +469,10 @@ def write_docs(data):
     (out / "hardening.md").write_text(markdown(data), encoding="utf-8")
 
 
-def render_only():
+SHARED = "The machine was shared with other work."
+
+
+def render_only(note=None):
     path = REPO / "docs" / "benchmarks" / "hardening.json"
     if not path.is_file():
         sys.exit(f"error: {path} is missing. Fix: run the benchmark first (without --render-only).")
@@ -480,6 +483,8 @@ def render_only():
             if report.is_file():
                 data[f"lynis_{phase}"][target] = parse_report(report.read_text(encoding="utf-8"))
     data["differences"] = differences(data["lynis_after"])
+    if note:
+        data["note"] = note
     write_docs(data)
 
 
@@ -490,6 +495,7 @@ def main():
         help="unpacked devsec.hardening collection, or a git directory of dev-sec/ansible-collection-hardening",
     )
     parser.add_argument("--keep", action="store_true", help="leave the containers running")
+    parser.add_argument("--note", default="", help="the conditions of this run, in one sentence (default: shared)")
     parser.add_argument(
         "--render-only",
         action="store_true",
@@ -497,7 +503,7 @@ def main():
     )
     args = parser.parse_args()
     if args.render_only:
-        render_only()
+        render_only(args.note)
         return
     if "CONTAINERS_CONF" not in os.environ:
         sys.exit("error: CONTAINERS_CONF is not set. Fix: `source scripts/lib.sh` first.")
@@ -509,6 +515,7 @@ def main():
     data = {
         "date": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "command": "python3 scripts/bench/hardening.py " + " ".join(sys.argv[1:]),
+        "note": args.note,
     }
     try:
         create()
