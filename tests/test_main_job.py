@@ -116,7 +116,7 @@ def variables(inventory: str) -> dict[str, set[str]]:
     }
 
 
-@pytest.mark.parametrize("name", ["all/hardening.yml", "all/database.yml", "redis/redis.yml"])
+@pytest.mark.parametrize("name", ["all/hardening.yml", "all/database.yml", "all/backup_files.yml", "redis/redis.yml"])
 def test_lab_and_production_set_the_same_role_variables(name):
     lab, prod = variables("lab"), variables("production.example")
     assert name in lab and name in prod

@@ -82,3 +82,62 @@ def test_archiving_healthy(plugin):
     assert not mod.archiving_healthy(_stats(last_failed_time=9_990.0))
     assert mod.archiving_healthy(_stats(last_failed_time=9_000.0))
     assert not mod.archiving_healthy(_stats(archived_count=0))
+
+
+TWO_REPOS = {
+    "name": "govops",
+    "status": {"code": 0, "message": "ok"},
+    "repo": [
+        {"key": 1, "cipher": "aes-256-cbc", "status": {"code": 0, "message": "ok"}},
+        {"key": 2, "cipher": "aes-256-cbc", "status": {"code": 99, "message": "other"}},
+    ],
+    "archive": [
+        {"database": {"id": 1, "repo-key": 1}, "id": "17-1", "max": "0000000200000001000000A0"},
+        {"database": {"id": 1, "repo-key": 2}, "id": "17-1", "max": "00000002000000010000009E"},
+    ],
+    "backup": [
+        {"label": "F1", "type": "full", "database": {"repo-key": 1}, "timestamp": {"stop": 1000}},
+        {"label": "F2", "type": "full", "database": {"repo-key": 2}, "timestamp": {"stop": 5000}},
+    ],
+}
+
+
+def test_backups_and_archives_are_counted_per_repository(plugin):
+    mod = plugin("modules", "pgbackrest_check")
+    # repo2's newer full backup must not satisfy repo1's schedule, nor the reverse.
+    assert mod.newest_backups(TWO_REPOS, 1)["full"]["label"] == "F1"
+    assert mod.newest_backups(TWO_REPOS, 2)["full"]["label"] == "F2"
+    assert mod.archive_max(TWO_REPOS, 2) == "00000002000000010000009E"
+    assert mod.archive_max(TWO_REPOS, 3) is None
+    assert mod.repo_status(TWO_REPOS, 2) == (99, "other")
+    assert mod.repo_status(TWO_REPOS, 3) == (None, "not configured")
+    # Entries without a repo-key (one repository) belong to repo1.
+    assert mod.newest_backups(INFO[0], 1)["full"]["label"] == "F2"
+
+
+def test_segments_behind_ignores_the_timeline_and_crosses_log_files(plugin):
+    mod = plugin("modules", "pgbackrest_check")
+    assert mod.segments_behind("0000000200000001000000A0", "00000002000000010000009E") == 2
+    assert mod.segments_behind("000000030000000200000001", "0000000200000001000000FF") == 2
+    assert mod.segments_behind("00000002000000010000009E", "0000000200000001000000A0") == 0
+    assert mod.segments_behind("0000000200000001000000A0", None) is None
+
+
+def test_wal_budget(plugin):
+    mod = plugin("modules", "pgbackrest_check")
+    mib = 1024 * 1024
+    assert mod.wal_budget(100 * mib, 10_000 * mib, 1024)[0] == "pass"
+    assert mod.wal_budget(900 * mib, 10_000 * mib, 1024)[0] == "warn"
+    status, text = mod.wal_budget(1100 * mib, 10_000 * mib, 1024)
+    assert status == "fail" and "pgbackrest_wal_budget_mb" in text and "Fix:" in text
+    # The disk cannot hold pg_wal growing to the budget.
+    status, text = mod.wal_budget(100 * mib, 500 * mib, 1024)
+    assert status == "fail" and "cannot hold" in text
+
+
+def test_sftp_only_keys(plugin):
+    mod = plugin("modules", "pgbackrest_check")
+    forced = 'restrict,command="/usr/lib/openssh/sftp-server" ssh-ed25519 AAAA pgbackrest@backup1'
+    assert mod.sftp_only_keys(forced + "\n# comment\n\n") == (1, [])
+    keys, loose = mod.sftp_only_keys(forced + "\nrestrict ssh-ed25519 BBBB postgres@db1\nssh-rsa CCCC root@x\n")
+    assert keys == 3 and loose == ["postgres@db1", "root@x"]

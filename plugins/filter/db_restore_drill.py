@@ -93,8 +93,9 @@ def db_restore_drill_report(run, repo, marker, result, targets):
             "从异机备份恢复",
             "Restore from the off-host backup",
             True,
-            f"backup set {result.get('backup_set') or 'unknown'} restored on {result.get('host')} in "
-            f"{result.get('restore_seconds')} s, recovery until the first write {result.get('recovery_seconds')} s",
+            f"backup set {result.get('backup_set') or 'unknown'} from {_repo_name(repo)} "
+            f"restored on {result.get('host')} in {result.get('restore_seconds')} s, "
+            f"recovery until the first write {result.get('recovery_seconds')} s",
         )
         check(
             "drill.rto",
@@ -137,6 +138,7 @@ def db_restore_drill_report(run, repo, marker, result, targets):
         "target_time": run.get("target_time") or None,
         "drill_host": run.get("drill_host"),
         "backup": {
+            "repository": int(_num(repo.get("index")) or 1),
             "set": result.get("backup_set") or repo.get("newest"),
             "newest_in_repository": repo.get("newest"),
             "type": repo.get("newest_type"),
@@ -156,6 +158,12 @@ def db_restore_drill_report(run, repo, marker, result, targets):
         "reason": "; ".join(f"{c['id']}: {c['evidence']}" for c in failed),
         "log_tail": result.get("log_tail", []),
     }
+
+
+def _repo_name(repo):
+    """repo1 is the backup host (异机), repo2 the off-site copy (异地)."""
+    index = int(_num(repo.get("index")) or 1)
+    return "repo2 (off-site)" if index == 2 else f"repo{index} (backup host)"
 
 
 def _points(values, top):

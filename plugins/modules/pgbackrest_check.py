@@ -14,18 +14,30 @@ description:
     allows (a newer full backup also satisfies the differential and
     incremental schedules), the WAL archive is present, the backup and verify
     timers are active and the last scheduled verify succeeded.
+  - With I(offsite=true) it also checks the off-site repository (repo2) - its
+    status, the newest full and differential backups in it against
+    I(offsite_max_age_hours), and that its WAL archive is in step with repo1's
+    (not more than I(offsite_max_wal_behind) segments behind).
   - With I(scope=pg), on a database host, reads C(pg_stat_archiver) and
     reports whether WAL archiving runs without failures and the archive lag -
     the age of the oldest WAL not yet in the repository, i.e. the data a loss
     of the primary and its mirror would lose now (the measured RPO), against
     the RPO target. A mirror (in recovery) does not archive; it is skipped.
+  - With I(scope=offsite), on the off-site host, that every key allowed into
+    the SFTP account is forced to C(sftp-server) with C(restrict) (no shell,
+    no forwarding), and that the repository directory belongs to the account
+    and is closed to others. Reports the newest file in the repository.
+  - With I(scope=pg), on every database host, the size of C(pg_wal) against
+    I(wal_budget_mb), and whether the file system holding it has room for
+    the budget - WAL that cannot be archived is kept, so a long backup-host
+    outage fills that disk.
   - Read-only; supports check mode. The task does not fail when a check fails;
     the results go to the acceptance report.
 options:
   scope:
-    description: repo on the repository host, pg on a database host.
+    description: repo on the repository host, pg on a database host, offsite on the off-site host.
     type: str
-    choices: [repo, pg]
+    choices: [repo, pg, offsite]
     required: true
   stanza:
     description: pgBackRest stanza.
@@ -48,6 +60,30 @@ options:
     type: list
     elements: str
     default: []
+  offsite:
+    description: There is an off-site repository, repo2 (scope repo).
+    type: bool
+    default: false
+  offsite_max_age_hours:
+    description: Backup type to the largest age in hours of its newest backup in repo2 (scope repo).
+    type: dict
+    default: {}
+  offsite_path:
+    description: repo2 directory on the off-site host (scope offsite).
+    type: path
+    default: /var/lib/pgbackrest-offsite
+  offsite_user:
+    description: SFTP account on the off-site host (scope offsite).
+    type: str
+    default: pgbackrest
+  offsite_max_wal_behind:
+    description: How many WAL segments repo2's archive may be behind repo1's (scope repo).
+    type: int
+    default: 2
+  wal_budget_mb:
+    description: How far pg_wal may grow in MiB while WAL cannot be archived (scope pg).
+    type: int
+    default: 8192
   port:
     description: Port of the cluster (scope pg).
     type: int
@@ -70,7 +106,16 @@ EXAMPLES = r"""
     stanza: govops
     max_age_hours: {full: 192, diff: 30, incr: 3}
     timers: [pgbackrest-full.timer]
+    offsite: true
+    offsite_max_age_hours: {full: 192, diff: 30}
   register: pgbackrest_acceptance
+
+- name: Check archiving and the WAL disk budget on a database host
+  pgbackrest_check:
+    scope: pg
+    stanza: govops
+    rpo_target_seconds: 300
+    wal_budget_mb: 8192
 """
 
 RETURN = r"""
@@ -86,13 +131,15 @@ summary:
 figures:
   description: >-
     Figures for the acceptance report - newest backup per type with its age
-    (scope repo); archive lag seconds (the measured RPO), pending segments
-    (scope pg).
+    (scope repo), the same for repo2 under offsite; archive lag seconds (the
+    measured RPO), pending segments, pg_wal size and free space (scope pg).
   returned: always
   type: dict
 """
 
 import json
+import os
+import pwd
 import time
 
 from ansible.module_utils.basic import AnsibleModule
@@ -117,7 +164,9 @@ SELECT json_build_object(
   'failed_count', failed_count,
   'last_failed_wal', last_failed_wal,
   'last_failed_time', extract(epoch FROM last_failed_time)::float,
-  'ready', (SELECT count(*) FROM pg_ls_archive_statusdir() WHERE name LIKE '%.ready'))
+  'ready', (SELECT count(*) FROM pg_ls_archive_statusdir() WHERE name LIKE '%.ready'),
+  'pg_wal_bytes', (SELECT coalesce(sum(size), 0) FROM pg_ls_waldir()),
+  'data_directory', current_setting('data_directory'))
 FROM pg_stat_archiver
 """
 
@@ -131,10 +180,17 @@ def parse_info(text, stanza):
     return None
 
 
-def newest_backups(entry):
-    """Backup type -> the newest backup of that type (dict from the info JSON)."""
+def repo_key(item):
+    """Repository index of a backup or archive entry of the info JSON (1 when pgBackRest omits it)."""
+    return (item.get("database") or {}).get("repo-key", 1)
+
+
+def newest_backups(entry, repo=1):
+    """Backup type -> the newest backup of that type in repository `repo` (dict from the info JSON)."""
     newest = {}
     for backup in entry.get("backup", []):
+        if repo_key(backup) != repo:
+            continue
         kind = backup.get("type")
         stop = backup.get("timestamp", {}).get("stop", 0)
         if kind not in newest or stop > newest[kind]["timestamp"]["stop"]:
@@ -164,6 +220,63 @@ def wal_segment_start(name, segment_size):
     except ValueError:
         return None
     return (log << 32) + seg * segment_size
+
+
+def wal_position(name):
+    """(log, segment) of a WAL file name, timeline left out, for comparing two archives; None if not a segment."""
+    if not name or len(name) != 24:
+        return None
+    try:
+        return int(name[8:16], 16), int(name[16:24], 16)
+    except ValueError:
+        return None
+
+
+def segments_behind(ahead, behind, segments_per_log=256):
+    """How many WAL segments the archive ending at `behind` trails the one ending at `ahead` (16 MiB segments).
+
+    0 when it is level or ahead; None when either end is unknown.
+    """
+    first, second = wal_position(ahead), wal_position(behind)
+    if first is None or second is None:
+        return None
+    return max(0, (first[0] - second[0]) * segments_per_log + first[1] - second[1])
+
+
+def archive_max(entry, repo):
+    """Newest WAL segment in repository `repo`'s archive (the newest database id), or None."""
+    names = [a.get("max") for a in entry.get("archive", []) if repo_key(a) == repo and a.get("max")]
+    return max(names, key=lambda name: wal_position(name) or (-1, -1)) if names else None
+
+
+def repo_status(entry, repo):
+    """(code, message) of repository `repo` in the stanza's info; (None, 'not configured') when absent."""
+    for item in entry.get("repo", []):
+        if item.get("key") == repo:
+            status = item.get("status", {})
+            return status.get("code"), status.get("message", "")
+    return None, "not configured"
+
+
+def wal_budget(wal_bytes, free_bytes, budget_mb):
+    """Status and text of the WAL disk budget check.
+
+    fail: pg_wal is over the budget, or the file system could not hold pg_wal
+    growing to the budget; warn: over 80 % of it; pass otherwise.
+    """
+    budget = budget_mb * 1024 * 1024
+    room = wal_bytes + free_bytes
+    text = (
+        f"pg_wal {wal_bytes / 2**20:.0f} MiB of a {budget_mb} MiB budget (pgbackrest_wal_budget_mb); "
+        f"{free_bytes / 2**20:.0f} MiB free on its file system"
+    )
+    if wal_bytes > budget:
+        return "fail", text + ". Fix: bring the backup host back (WAL is kept until archived), then find why it grew."
+    if room < budget:
+        return "fail", text + ". Fix: the file system cannot hold the budget - enlarge it or lower the budget."
+    if wal_bytes > 0.8 * budget:
+        return "warn", text + "; over 80 % of the budget: is archiving stuck?"
+    return "pass", text
 
 
 def lsn_to_int(lsn):
@@ -230,7 +343,7 @@ def check_repo(checks, params):
         ", ".join(ciphers),
     )
     now = time.time()
-    newest = newest_backups(entry)
+    newest = newest_backups(entry, 1)
     figures["backups"] = {}
     for kind, limit_hours in sorted(params["max_age_hours"].items()):
         age, label = schedule_age(newest, kind, now)
@@ -246,7 +359,7 @@ def check_repo(checks, params):
             + f"; limit {limit_hours} h",
             None if age is None else round(age),
         )
-    archives = entry.get("archive", [])
+    archives = [a for a in entry.get("archive", []) if repo_key(a) == 1]
     ranges = [f"{a.get('min')}..{a.get('max')}" for a in archives if a.get("max")]
     checks.verdict(
         "pgbackrest.archive",
@@ -254,8 +367,10 @@ def check_repo(checks, params):
         "WAL archive in the repository",
         bool(ranges),
         f"archive ranges: {', '.join(ranges) or 'none'}",
-        archives[-1].get("max") if ranges else None,
+        archive_max(entry, 1),
     )
+    if params["offsite"]:
+        figures["offsite"] = check_offsite(checks, params, entry, now)
     if params["timers"]:
         inactive = []
         for timer in params["timers"]:
@@ -288,6 +403,128 @@ def check_repo(checks, params):
     return figures
 
 
+def check_offsite(checks, params, entry, now):
+    """Checks of repo2, the off-site repository: reachable, backups on schedule, WAL in step with repo1."""
+    code, message = repo_status(entry, 2)
+    checks.verdict(
+        "pgbackrest.offsite.repo",
+        "异地备份仓库(repo2)可达且正常",
+        "Off-site repository (repo2) reachable and healthy",
+        code == 0,
+        f"repo2 status: {message or code}",
+        code,
+    )
+    figures = {"backups": {}}
+    newest = newest_backups(entry, 2)
+    for kind, limit_hours in sorted(params["offsite_max_age_hours"].items()):
+        age, label = schedule_age(newest, kind, now)
+        zh, en = TYPE_NAMES.get(kind, (kind, kind))
+        figures["backups"][kind] = {"label": label, "age_seconds": None if age is None else round(age)}
+        checks.verdict(
+            f"pgbackrest.offsite.backup.{kind}",
+            f"异地仓库最新{zh}备份在计划周期内",
+            f"Newest {en} backup in the off-site repository within its schedule",
+            age is not None and age <= limit_hours * 3600,
+            f"newest backup in repo2 satisfying the {kind} schedule: {label or 'none'}"
+            + (f", {age / 3600:.2f} h old" if age is not None else "")
+            + f"; limit {limit_hours} h",
+            None if age is None else round(age),
+        )
+    local, offsite = archive_max(entry, 1), archive_max(entry, 2)
+    behind = segments_behind(local, offsite)
+    figures.update({"archive_max": offsite, "segments_behind": behind})
+    checks.verdict(
+        "pgbackrest.offsite.archive",
+        "异地仓库 WAL 归档与本地仓库同步",
+        "Off-site WAL archive in step with the local one",
+        behind is not None and behind <= params["offsite_max_wal_behind"],
+        f"newest WAL: repo1 {local or 'none'}, repo2 {offsite or 'none'}; "
+        f"repo2 is {'?' if behind is None else behind} segment(s) behind (limit {params['offsite_max_wal_behind']})",
+        behind,
+    )
+    return figures
+
+
+def check_wal_budget(checks, params, stats):
+    """pg_wal against the WAL disk budget, on every database host (a mirror is a primary tomorrow)."""
+    wal_dir = os.path.join(stats["data_directory"], "pg_wal")
+    try:
+        fs = os.statvfs(wal_dir)
+        free = fs.f_bavail * fs.f_frsize
+    except OSError as exc:
+        checks.add("pgbackrest.wal_budget", "WAL 磁盘预算", "WAL disk budget", "fail", f"cannot stat {wal_dir}: {exc}")
+        return {}
+    status, text = wal_budget(stats["pg_wal_bytes"], free, params["wal_budget_mb"])
+    checks.add(
+        "pgbackrest.wal_budget",
+        "pg_wal 在磁盘预算内(备份主机宕机时 WAL 保留不丢)",
+        "pg_wal within its disk budget (WAL kept while the backup host is down)",
+        status,
+        text,
+        stats["pg_wal_bytes"],
+    )
+    return {"pg_wal_bytes": stats["pg_wal_bytes"], "pg_wal_free_bytes": free}
+
+
+SFTP_ONLY = ("restrict", 'command="/usr/lib/openssh/sftp-server"')
+
+
+def sftp_only_keys(text):
+    """(number of keys, keys not forced to SFTP) in an authorized_keys file's text."""
+    keys, loose = 0, []
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        keys += 1
+        options = line.split(" ssh-", 1)[0] if not line.startswith("ssh-") else ""
+        if not all(option in options.split(",") for option in SFTP_ONLY):
+            loose.append(line.rsplit(" ", 1)[-1])
+    return keys, loose
+
+
+def check_offsite_host(checks, params):
+    """The off-site host: SFTP-only keys, the repository closed to others."""
+    path = params["offsite_path"]
+    try:
+        account = pwd.getpwnam(params["offsite_user"])
+        with open(os.path.join(path, ".ssh", "authorized_keys"), encoding="utf-8") as handle:
+            keys, loose = sftp_only_keys(handle.read())
+    except (KeyError, OSError) as exc:
+        checks.add(
+            "pgbackrest.offsite.sftp_only",
+            "异地备份账号仅限 SFTP",
+            "Off-site account SFTP only",
+            "fail",
+            str(exc)[:300],
+        )
+        return {}
+    checks.verdict(
+        "pgbackrest.offsite.sftp_only",
+        "异地备份账号仅限 SFTP",
+        "Off-site account SFTP only",
+        keys > 0 and not loose,
+        f"{keys} key(s) in {params['offsite_user']}'s authorized_keys; "
+        + (f"not forced to sftp-server with restrict: {', '.join(loose)}" if loose else "all forced to sftp-server"),
+        keys - len(loose),
+    )
+    info = os.stat(path)  # exists: authorized_keys was read from inside it
+    mode = info.st_mode & 0o777
+    checks.verdict(
+        "pgbackrest.offsite.directory",
+        "异地备份仓库目录归属正确且不对他人开放",
+        "Off-site repository owned by its account, closed to others",
+        info.st_uid == account.pw_uid and not mode & 0o007,
+        f"{path}: owner uid {info.st_uid} (account {account.pw_uid}), mode {mode:04o}",
+        f"{mode:04o}",
+    )
+    newest = 0.0
+    for root, _dirs, files in os.walk(os.path.join(path, "archive")):
+        for name in files:
+            newest = max(newest, os.path.getmtime(os.path.join(root, name)))
+    return {"newest_file_age_seconds": round(time.time() - newest) if newest else None}
+
+
 def check_pg(checks, params):
     argv = ["runuser", "-u", "postgres", "--", "psql", "-X", "-A", "-t", "-q", "-p", str(params["port"])]
     rc, out, err = run([*argv, "-d", "postgres", "-c", ARCHIVER_SQL])
@@ -298,6 +535,7 @@ def check_pg(checks, params):
     if stats is None:
         checks.add("pgbackrest.archiving", "WAL 归档运行", "WAL archiving runs", "fail", (err or out).strip()[:300])
         return {}
+    figures = check_wal_budget(checks, params, stats)
     if stats["in_recovery"]:
         checks.add(
             "pgbackrest.archiving",
@@ -306,7 +544,7 @@ def check_pg(checks, params):
             "skip",
             "mirror in recovery: the primary archives; this host archives once promoted",
         )
-        return {}
+        return figures
     healthy = archiving_healthy(stats) and stats["archive_mode"] == "on"
     checks.verdict(
         "pgbackrest.archiving",
@@ -319,7 +557,7 @@ def check_pg(checks, params):
         stats["archived_count"],
     )
     lag = archive_lag(stats)
-    figures = {"archive_lag_seconds": None if lag is None else round(lag, 1), "pending_segments": stats["ready"]}
+    figures.update({"archive_lag_seconds": None if lag is None else round(lag, 1), "pending_segments": stats["ready"]})
     checks.verdict(
         "pgbackrest.rpo",
         "归档延迟(实测 RPO)在目标内",
@@ -336,12 +574,18 @@ def check_pg(checks, params):
 def main():
     module = AnsibleModule(
         argument_spec={
-            "scope": {"type": "str", "required": True, "choices": ["repo", "pg"]},
+            "scope": {"type": "str", "required": True, "choices": ["repo", "pg", "offsite"]},
             "stanza": {"type": "str", "required": True},
             "repo_user": {"type": "str", "default": "pgbackrest"},
             "cipher_type": {"type": "str", "default": "aes-256-cbc"},
             "max_age_hours": {"type": "dict", "default": {}},
             "timers": {"type": "list", "elements": "str", "default": []},
+            "offsite": {"type": "bool", "default": False},
+            "offsite_max_age_hours": {"type": "dict", "default": {}},
+            "offsite_max_wal_behind": {"type": "int", "default": 2},
+            "offsite_path": {"type": "path", "default": "/var/lib/pgbackrest-offsite"},
+            "offsite_user": {"type": "str", "default": "pgbackrest"},
+            "wal_budget_mb": {"type": "int", "default": 8192},
             "port": {"type": "int", "default": 5432},
             "archive_timeout": {"type": "int", "default": 60},
             "rpo_target_seconds": {"type": "int", "default": 300},
@@ -349,7 +593,7 @@ def main():
         supports_check_mode=True,
     )
     checks = CheckList()
-    check = check_repo if module.params["scope"] == "repo" else check_pg
+    check = {"repo": check_repo, "pg": check_pg, "offsite": check_offsite_host}[module.params["scope"]]
     figures = check(checks, module.params)
     module.exit_json(changed=False, figures=figures, **checks.result())
 

@@ -11,10 +11,12 @@ the figures come from.
 
 from __future__ import annotations
 
+import json
 import os
 import platform
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
@@ -32,6 +34,34 @@ def sh(cmd, env=None, check=True, capture=True, stdin=None, log=None):
         where = f" (full log: {log})" if log is not None else ""
         sys.exit(f"error: {' '.join(cmd[:4])}... failed (rc {result.returncode}){where}:\n{tail}")
     return result
+
+
+def in_container(container, user, command, log=None):
+    """Run a shell command in a lab container as user; its stdout, stripped."""
+    return sh(["podman", "exec", "-u", user, container, "bash", "-ec", command], log=log).stdout.strip()
+
+
+def timed(label, func):
+    """(seconds, result) of func(), with the label and the time printed."""
+    print(f"==> {label}", flush=True)
+    start = time.monotonic()
+    result = func()
+    seconds = round(time.monotonic() - start, 1)
+    print(f"    {seconds} s", flush=True)
+    return seconds, result
+
+
+def mib_per_s(size_bytes, seconds):
+    return round(size_bytes / 1048576 / seconds, 1) if seconds else None
+
+
+def write_figures(name, data, markdown):
+    """docs/benchmarks/<name>.json and <name>.md; the markdown is printed too."""
+    docs = REPO / "docs" / "benchmarks"
+    docs.mkdir(parents=True, exist_ok=True)
+    (docs / f"{name}.json").write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    (docs / f"{name}.md").write_text(markdown, encoding="utf-8")
+    print(markdown)
 
 
 def lab_playbook(name, extra, log, extra_files=()):

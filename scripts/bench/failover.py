@@ -33,10 +33,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from benchlib import REPO, machine, sh
 from benchlib import lab_playbook as playbook
+from benchlib import machine, sh, write_figures
 
-DOCS = REPO / "docs" / "benchmarks"
 PRIMARY, MIRROR = "db1", "db2"
 
 
@@ -214,10 +213,7 @@ def main():
         "summary": summarise(runs),
         "runs": runs,
     }
-    DOCS.mkdir(parents=True, exist_ok=True)
-    (DOCS / "failover.json").write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    (DOCS / "failover.md").write_text(markdown(data), encoding="utf-8")
-    print(markdown(data))
+    write_figures("failover", data, markdown(data))
 
 
 if __name__ == "__main__":

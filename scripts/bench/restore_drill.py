@@ -35,15 +35,13 @@ import argparse
 import json
 import sys
 import tempfile
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from benchlib import REPO, lab_playbook, machine, sh
+from benchlib import in_container, lab_playbook, machine, mib_per_s, sh, timed, write_figures
 
-DOCS = REPO / "docs" / "benchmarks"
 PRIMARY, DRILL_HOST, BACKUP = "govops-db1", "govops-db2", "govops-backup1"
 DATABASE = "govops_bench_drill"
 PG_DATA = "/var/lib/postgresql/17/main"
@@ -51,26 +49,8 @@ SCRATCH = "/var/tmp/govops-bench-copy"  # noqa: S108 - on the drill host (a lab 
 STANZA = "govops"
 
 
-def in_container(container, user, command, log=None):
-    """Run a shell command in a lab container as user; its stdout, stripped."""
-    return sh(["podman", "exec", "-u", user, container, "bash", "-ec", command], log=log).stdout.strip()
-
-
 def sql(query, database="postgres"):
     return in_container(PRIMARY, "postgres", f"psql -XAtq -d {database} -c {json.dumps(query)}")
-
-
-def timed(label, func):
-    print(f"==> {label}", flush=True)
-    start = time.monotonic()
-    result = func()
-    seconds = round(time.monotonic() - start, 1)
-    print(f"    {seconds} s", flush=True)
-    return seconds, result
-
-
-def mib_per_s(size_bytes, seconds):
-    return round(size_bytes / 1048576 / seconds, 1) if seconds else None
 
 
 # pgbench's layout, with a filler of hex digests (84 characters, about 2:1 with zstd).
@@ -281,10 +261,7 @@ def main():
     }
     if record["verdict"] != "pass":
         print(f"warning: the drill failed: {record['reason']}", file=sys.stderr)
-    DOCS.mkdir(parents=True, exist_ok=True)
-    (DOCS / "restore_drill.json").write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    (DOCS / "restore_drill.md").write_text(markdown(data), encoding="utf-8")
-    print(markdown(data))
+    write_figures("restore_drill", data, markdown(data))
     return 0 if record["verdict"] == "pass" else 1
 
 

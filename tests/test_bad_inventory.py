@@ -1,0 +1,100 @@
+"""A bad database inventory stops playbooks/database.yml before anything changes, naming the variable.
+
+Each case writes an inventory of local hosts (connection local, no become)
+and runs the database tier with only the roles' validation tags, the way a
+production run starts: the roles' validate.yml is the first thing they do.
+The good inventory must pass, so the test fails both ways.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parent.parent
+PLAYBOOK = shutil.which("ansible-playbook", path=str(Path(sys.executable).parent)) or "ansible-playbook"
+
+
+def inventory(primaries=("db1",), mirrors=("db2",), offsite=("offsite1",), **overrides):
+    def hosts(names, first_octet):
+        return {"hosts": {name: {"platform_address": f"192.0.2.{first_octet + i}"} for i, name in enumerate(names)}}
+
+    variables = {
+        "ansible_connection": "local",
+        "ansible_python_interpreter": sys.executable,
+        "ansible_become": False,
+        "postgresql_replication_password": "r" * 24,
+        "pgbackrest_cipher_pass": "c" * 32,
+        "postgresql_app_client_hosts": [],
+        **overrides,
+    }
+    return {
+        "all": {
+            "vars": variables,
+            "children": {
+                "db_primary": hosts(primaries, 21),
+                "db_mirror": hosts(mirrors, 22 + len(primaries)),
+                "backup": hosts(["backup1"], 31),
+                "backup_offsite": hosts(offsite, 32),
+                "app": {"hosts": {}},
+            },
+        }
+    }
+
+
+def run_validation(tmp_path, inv):
+    path = tmp_path / "hosts.yml"
+    path.write_text(yaml.safe_dump(inv), encoding="utf-8")
+    env = dict(
+        os.environ,
+        ANSIBLE_CONFIG=str(REPO / "ansible.cfg"),
+        ANSIBLE_CACHE_PLUGIN="ansible.builtin.memory",
+        ANSIBLE_GATHERING="explicit",
+        ANSIBLE_NOCOLOR="1",
+    )
+    env.pop("ANSIBLE_VAULT_IDENTITY_LIST", None)
+    proc = subprocess.run(
+        [PLAYBOOK, "-i", str(path), "playbooks/database.yml", "--tags", "postgresql_validate,pgbackrest_validate"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    return proc.returncode, proc.stdout + proc.stderr
+
+
+def test_a_good_inventory_passes_validation(tmp_path):
+    rc, out = run_validation(tmp_path, inventory())
+    assert rc == 0, out[-3000:]
+    assert "changed=0" in out and "changed=1" not in out
+
+
+@pytest.mark.parametrize(
+    ("case", "inv", "expected"),
+    [
+        ("two primaries", inventory(primaries=("db1", "db3")), "two primaries would both take writes"),
+        ("a mirror with no primary", inventory(primaries=()), "postgresql_primary_host is ''"),
+        (
+            "an RPO target the archive schedule cannot meet",
+            inventory(pgbackrest_archive_timeout=200),
+            "pgbackrest_archive_timeout (200 s) cannot meet pgbackrest_rpo_target_seconds",
+        ),
+        ("off-site copy on the backup host", inventory(offsite=("backup1",)), "pgbackrest_offsite_host is 'backup1'"),
+        ("a WAL budget below 1 GiB", inventory(pgbackrest_wal_budget_mb=100), "pgbackrest_wal_budget_mb is 100"),
+    ],
+    ids=lambda value: value if isinstance(value, str) and " " in value else "",
+)
+def test_a_bad_inventory_stops_naming_the_variable(tmp_path, case, inv, expected):
+    rc, out = run_validation(tmp_path, inv)
+    flat = " ".join(out.split())
+    assert rc != 0, f"{case}: validation passed\n{out[-3000:]}"
+    assert expected in flat, f"{case}: expected {expected!r} in\n{out[-3000:]}"
+    assert "Fix:" in flat
