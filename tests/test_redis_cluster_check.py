@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
+import datetime
+import ipaddress
+import socket
+import ssl
+import threading
+
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 NODES = """\
 a1 10.0.0.1:7000@17000 myself,master - 0 0 1 connected 0-5460
@@ -266,3 +276,139 @@ def test_removing_a_host_refuses_when_a_master_would_lose_its_only_replica(check
     text = SCALED.replace("b1 10.0.0.2:7001", "b1 10.0.0.1:7002")
     with pytest.raises(plan.PlanError, match=r"10\.0\.0\.1:7000 would keep 0 replica"):
         plan.redis_cluster_remove_plan(check.parse_cluster_nodes(text), "10.0.0.4", 1)
+
+
+TLS_ONLY = {
+    "port": "0",
+    "tls-port": "7000",
+    "tls-cluster": "yes",
+    "tls-replication": "yes",
+    "tls-auth-clients": "yes",
+    "tls-protocols": "TLSv1.2 TLSv1.3",
+}
+
+
+def test_tls_only_configuration_passes(check):
+    assert check.tls_config_problems(TLS_ONLY, 7000, "yes", ["TLSv1.3", "TLSv1.2"]) == []
+    assert check.tls_config_problems(TLS_ONLY, 7000) == []  # auth and protocols not judged
+
+
+def test_tls_configuration_problems_name_the_setting(check):
+    found = {**TLS_ONLY, "port": "7000", "tls-cluster": "no", "tls-auth-clients": "optional"}
+    problems = check.tls_config_problems(found, 7000, "yes", ["TLSv1.2", "TLSv1.3"])
+    assert problems == [
+        "port 7000 (a plaintext listener; expected 0)",
+        "tls-cluster no (expected yes)",
+        "tls-auth-clients optional (expected yes)",
+    ]
+    assert check.tls_config_problems({**TLS_ONLY, "tls-port": "0"}, 7000) == ["tls-port 0 (expected 7000)"]
+    assert "tls-protocols" in check.tls_config_problems(TLS_ONLY, 7000, "", ["TLSv1.3"])[0]
+
+
+def test_certificate_days_left_and_names(check):
+    now = 1_795_000_000  # 2026-11-18
+    assert check.days_left("Dec 18 00:00:00 2026 GMT", now) == 29
+    assert check.days_left("Nov 01 00:00:00 2026 GMT", now) < 0
+    cert = {"subject": ((("organizationName", "x"),), (("commonName", "redis1"),)), "issuer": ()}
+    assert (check.cert_name(cert, "subject"), check.cert_name(cert, "issuer")) == ("redis1", "?")
+
+
+def _serve_once(reply):
+    """A one-connection TCP server on 127.0.0.1: reads a request, sends `reply` (or nothing), closes."""
+    server = socket.create_server(("127.0.0.1", 0))
+
+    def run():
+        conn, _ = server.accept()
+        with conn:
+            conn.recv(1024)
+            if reply:
+                conn.sendall(reply)
+        server.close()
+
+    threading.Thread(target=run, daemon=True).start()
+    return server.getsockname()[1]
+
+
+def test_plaintext_probe_tells_a_refusal_from_an_answer(check):
+    assert check.plaintext_refused("127.0.0.1", _serve_once(b""), 2.0)[0] is True  # a TLS port hangs up
+    answered = check.plaintext_refused("127.0.0.1", _serve_once(b"+PONG\r\n"), 2.0)
+    assert answered == (False, "a plaintext reply: 'PONG'")
+    assert check.plaintext_refused("127.0.0.1", _serve_once(b"-NOAUTH Authentication required.\r\n"), 2.0)[0] is False
+    closed = socket.create_server(("127.0.0.1", 0))
+    port = closed.getsockname()[1]
+    closed.close()
+    assert check.plaintext_refused("127.0.0.1", port, 2.0) == (True, "connection refused")
+
+
+def _certificate(subject, issuer_key, issuer_name, key, ca=False, san=()):
+    now = datetime.datetime.now(datetime.UTC)
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)]))
+        .issuer_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, issuer_name)]))
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=90))
+        .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+    )
+    if san:
+        builder = builder.add_extension(x509.SubjectAlternativeName(list(san)), critical=False)
+    if ca:
+        builder = builder.add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+        builder = builder.add_extension(
+            x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True
+        )
+    else:
+        builder = builder.add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer_key.public_key()), critical=False
+        )
+    return builder.sign(issuer_key, hashes.SHA256())
+
+
+def _pem(tmp_path, name, obj):
+    path = tmp_path / name
+    if isinstance(obj, x509.Certificate):
+        path.write_bytes(obj.public_bytes(serialization.Encoding.PEM))
+    else:
+        path.write_bytes(
+            obj.private_bytes(
+                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+            )
+        )
+    return str(path)
+
+
+def test_tls_client_verifies_the_ca_and_the_address(check, tmp_path):
+    ca_key, node_key, other_key = (ec.generate_private_key(ec.SECP256R1()) for _ in range(3))
+    ca = _certificate("test CA", ca_key, "test CA", ca_key, ca=True)
+    other_ca = _certificate("other CA", other_key, "other CA", other_key, ca=True)
+    san = [x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
+    node = _certificate("redis1", ca_key, "test CA", node_key, san=san)
+    server = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server.load_cert_chain(_pem(tmp_path, "node.crt", node), _pem(tmp_path, "node.key", node_key))
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+
+    def serve(count):
+        for _ in range(count):
+            conn, _ = listener.accept()
+            try:
+                with server.wrap_socket(conn, server_side=True) as tls:
+                    tls.recv(1024)
+                    tls.sendall(b"+PONG\r\n")
+            except (OSError, ssl.SSLError):
+                continue
+
+    threading.Thread(target=serve, args=(3,), daemon=True).start()
+    trusted = check.tls_context(_pem(tmp_path, "ca.crt", ca))
+    with check.Resp("127.0.0.1", port, 3.0, trusted) as conn:
+        assert conn.call("PING") == "PONG"
+        assert conn.sock.version() in ("TLSv1.2", "TLSv1.3")
+        assert check.cert_name(conn.sock.getpeercert(), "subject") == "redis1"
+    untrusted = check.tls_context(_pem(tmp_path, "other.crt", other_ca))
+    with pytest.raises(ssl.SSLCertVerificationError, match="certificate verify failed"):
+        check.Resp("127.0.0.1", port, 3.0, untrusted)
+    with pytest.raises(ssl.SSLCertVerificationError, match="match"):  # a name the certificate does not carry
+        check.Resp("localhost", port, 3.0, trusted)
+    listener.close()

@@ -37,6 +37,14 @@ description:
     large instance, a replica's link to its master. A crossed threshold is a
     C(warn) naming the figure, the limit and the setting to look at; the
     inspection report lists it for the on-call engineer.
+  - TLS (C(tls=true)) - every connection is TLS with the CA verified (and the
+    address checked against the certificate's subjectAltName) and the client
+    certificate sent; per instance the server offers only TLS (C(port 0),
+    tls-cluster and tls-replication on, tls-auth-clients and tls-protocols
+    as configured), a plaintext connection to the instance port gets no
+    answer, and the certificate it presents is valid for C(tls_min_valid_days)
+    more days. With C(tls=false) each instance gets a C(warn) saying that its
+    traffic is not encrypted (GB/T 22239-2019 8.1.2.2).
   - The task does not fail when a check fails; the acceptance report does.
 options:
   address:
@@ -146,6 +154,32 @@ options:
         description: mem_fragmentation_ratio above which an instance of more than 64 MiB resident memory warns.
         type: float
         default: 1.5
+  tls:
+    description: The instances speak TLS only (roles/redis C(redis_tls_enabled)).
+    type: bool
+    default: false
+  tls_ca_file:
+    description: CA bundle the server certificates are verified against (required with C(tls)).
+    type: path
+  tls_cert_file:
+    description: Client certificate sent to the server (needed when tls-auth-clients is C(yes)).
+    type: path
+  tls_key_file:
+    description: Private key of C(tls_cert_file).
+    type: path
+  tls_auth_clients:
+    description: Expected tls-auth-clients (C(yes), C(optional), C(no)); empty = no check.
+    type: str
+    default: ""
+  tls_protocols:
+    description: Expected tls-protocols, e.g. C([TLSv1.2, TLSv1.3]); empty = no check.
+    type: list
+    elements: str
+    default: []
+  tls_min_valid_days:
+    description: The check C(redis.node.<port>.tls_cert_expiry) fails when the certificate expires sooner.
+    type: int
+    default: 30
   probe_prefix:
     description: Namespace of the round-trip probe key; the key is deleted after the read.
     type: str
@@ -170,6 +204,11 @@ EXAMPLES = r"""
     maxmemory: 64mb
     maxmemory_policy: allkeys-lru
     sysctl: {"vm.overcommit_memory": 1, "net.core.somaxconn": 1024}
+    tls: true
+    tls_ca_file: /etc/redis/tls/ca.crt
+    tls_cert_file: /etc/redis/tls/node.crt
+    tls_key_file: /etc/redis/tls/node.key
+    tls_auth_clients: "yes"
   no_log: false
   register: redis_acceptance
 """
@@ -209,6 +248,7 @@ metrics:
 import contextlib
 import os
 import socket
+import ssl
 import time
 
 from ansible.module_utils.basic import AnsibleModule
@@ -225,8 +265,16 @@ class RespError(Exception):
 class Resp:
     """A minimal RESP2 client: enough for AUTH, INFO, CONFIG GET, CLUSTER and string commands."""
 
-    def __init__(self, host, port, timeout=3.0):
-        self.sock = socket.create_connection((host, port), timeout=timeout)
+    def __init__(self, host, port, timeout=3.0, context=None):
+        sock = socket.create_connection((host, port), timeout=timeout)
+        if context is not None:
+            try:
+                # server_hostname: the address is checked against the certificate's subjectAltName.
+                sock = context.wrap_socket(sock, server_hostname=host)
+            except (OSError, ValueError):
+                sock.close()
+                raise
+        self.sock = sock
         self.buf = b""
 
     def close(self):
@@ -467,6 +515,63 @@ def alerts(info, maxmemory, maxclients, thresholds=None):
     return found
 
 
+def tls_context(ca_file, cert_file=None, key_file=None):
+    """Client context: the CA verified, the address checked, TLS 1.2 at least, a client certificate when given."""
+    context = ssl.create_default_context(cafile=ca_file)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    if cert_file and key_file:
+        context.load_cert_chain(cert_file, key_file)
+    return context
+
+
+def tls_config_problems(found, port, auth_clients="", protocols=()):
+    """What in an instance's CONFIG GET values breaks "TLS only on this port" (clients, replication, bus)."""
+    problems = []
+    if str(found.get("port")) != "0":
+        problems.append(f"port {found.get('port')} (a plaintext listener; expected 0)")
+    if str(found.get("tls-port")) != str(port):
+        problems.append(f"tls-port {found.get('tls-port')} (expected {port})")
+    for name in ("tls-cluster", "tls-replication"):
+        if found.get(name) != "yes":
+            problems.append(f"{name} {found.get(name)} (expected yes)")
+    if auth_clients and found.get("tls-auth-clients") != auth_clients:
+        problems.append(f"tls-auth-clients {found.get('tls-auth-clients')} (expected {auth_clients})")
+    if protocols and sorted((found.get("tls-protocols") or "").split()) != sorted(protocols):
+        problems.append(f"tls-protocols '{found.get('tls-protocols')}' (expected '{' '.join(protocols)}')")
+    return problems
+
+
+def days_left(not_after, now=None):
+    """Whole days until a certificate's notAfter ('Nov 24 05:26:13 2027 GMT'), negative once expired."""
+    seconds = ssl.cert_time_to_seconds(not_after) - (time.time() if now is None else now)
+    return int(seconds // 86400)
+
+
+def cert_name(cert, field):
+    """commonName of a getpeercert() subject or issuer."""
+    for rdn in cert.get(field, ()):
+        for key, value in rdn:
+            if key == "commonName":
+                return value
+    return "?"
+
+
+def plaintext_refused(host, port, timeout=3.0):
+    """(True, what happened) when a plaintext RESP PING gets no reply: refused, reset, closed or silent."""
+    try:
+        with Resp(host, port, timeout) as conn:
+            reply = conn.call("PING")
+    except RespError as exc:
+        return False, f"a plaintext RESP error reply: {exc}"
+    except ConnectionRefusedError:
+        return True, "connection refused"
+    except TimeoutError:
+        return True, f"no reply within {timeout} s"
+    except (OSError, ConnectionError) as exc:
+        return True, f"no reply, the server ended the connection ({exc})"
+    return False, f"a plaintext reply: {reply!r}"
+
+
 def config_get(conn, name):
     reply = conn.call("CONFIG", "GET", name)
     return reply[1] if reply and len(reply) >= 2 else None
@@ -489,9 +594,19 @@ class Checker:
         self.checks = CheckList()
         self.metrics = {}
         self.cluster_nodes = []
+        self.context, self.tls_error = None, None
+        if self.params["tls"]:
+            try:
+                self.context = tls_context(
+                    self.params["tls_ca_file"], self.params["tls_cert_file"], self.params["tls_key_file"]
+                )
+            except (OSError, ValueError, TypeError) as exc:
+                self.tls_error = f"TLS client setup (tls_ca_file, tls_cert_file, tls_key_file): {exc}"
 
     def connect(self, port, user=None, password=None, host=None):
-        conn = Resp(host or self.params["address"], port, self.params["timeout"])
+        if self.tls_error:
+            raise OSError(self.tls_error)
+        conn = Resp(host or self.params["address"], port, self.params["timeout"], self.context)
         if user is not None:
             conn.call("AUTH", user, password)
         return conn
@@ -523,6 +638,7 @@ class Checker:
                 version,
             )
             self.persistence(conn, port, info)
+            self.tls(conn, port)
             crossed = alerts(
                 info,
                 memory_bytes(config_get(conn, "maxmemory") or 0),
@@ -562,6 +678,58 @@ class Checker:
         )
         self.access_control(port)
         return True
+
+    def tls(self, conn, port):
+        params = self.params
+        prefix, address = f"redis.node.{port}", params["address"]
+        if not params["tls"]:
+            self.checks.add(
+                f"{prefix}.tls",
+                f"实例 {port} 传输加密(TLS)",
+                f"Instance {port} encrypted transport (TLS)",
+                "warn",
+                "TLS is off (redis_tls_enabled: false): clients, replication and the cluster bus are not encrypted "
+                "(GB/T 22239-2019 8.1.2.2, 8.1.4.8 expect encrypted transport)",
+                "off",
+            )
+            return
+        names = ("port", "tls-port", "tls-cluster", "tls-replication", "tls-auth-clients", "tls-protocols")
+        found = {name: config_get(conn, name) for name in names}
+        problems = tls_config_problems(found, port, params["tls_auth_clients"], params["tls_protocols"])
+        cert = conn.sock.getpeercert() or {}
+        settings = "; ".join(problems) or (
+            f"port 0, tls-cluster and tls-replication yes, tls-auth-clients {found['tls-auth-clients']}, "
+            f"tls-protocols '{found['tls-protocols']}'"
+        )
+        self.checks.verdict(
+            f"{prefix}.tls",
+            f"实例 {port} 传输加密(TLS)",
+            f"Instance {port} encrypted transport (TLS)",
+            not problems,
+            f"{conn.sock.version()} {conn.sock.cipher()[0]}, certificate of '{cert_name(cert, 'subject')}' "
+            f"verified against {params['tls_ca_file']} for {address}; {settings}",
+            conn.sock.version(),
+        )
+        ok, text = plaintext_refused(address, port, params["timeout"])
+        self.checks.verdict(
+            f"{prefix}.plaintext_refused",
+            f"实例 {port} 拒绝明文连接",
+            f"Instance {port} refuses plaintext connections",
+            ok,
+            f"PING without TLS to {address}:{port}: {text}",
+        )
+        left = days_left(cert["notAfter"]) if "notAfter" in cert else None
+        self.checks.verdict(
+            f"{prefix}.tls_cert_expiry",
+            f"实例 {port} 证书有效期",
+            f"Instance {port} certificate validity",
+            left is not None and left >= params["tls_min_valid_days"],
+            f"certificate of '{cert_name(cert, 'subject')}' issued by '{cert_name(cert, 'issuer')}' expires "
+            f"{cert.get('notAfter', '?')}: {left} day(s) left, at least {params['tls_min_valid_days']} required "
+            "(redis_tls_min_valid_days; renew it: the role reissues generated ones, or install the new one from "
+            "your CA and run the role)",
+            left,
+        )
 
     def access_control(self, port):
         params = self.params
@@ -831,10 +999,19 @@ def main():
                     "fragmentation_ratio": {"type": "float", "default": 1.5},
                 },
             },
+            "tls": {"type": "bool", "default": False},
+            "tls_ca_file": {"type": "path"},
+            "tls_cert_file": {"type": "path"},
+            "tls_key_file": {"type": "path"},
+            "tls_auth_clients": {"type": "str", "default": ""},
+            "tls_protocols": {"type": "list", "elements": "str", "default": []},
+            "tls_min_valid_days": {"type": "int", "default": 30},
             "probe_prefix": {"type": "str", "default": "__govops:probe:"},
             "timeout": {"type": "float", "default": 3.0},
         },
         supports_check_mode=True,
+        required_if=[("tls", True, ("tls_ca_file",))],
+        required_together=[("tls_cert_file", "tls_key_file")],
     )
     checker = Checker(module)
     reachable = [port for port in module.params["ports"] if checker.instance(port)]
