@@ -42,8 +42,8 @@ def podman(*args: str, check: bool = True, capture: bool = True) -> subprocess.C
     return proc
 
 
-def inventory() -> dict:
-    """Hosts with their resolved lab variables, read through ansible-inventory."""
+def inventory() -> tuple[dict, dict]:
+    """Hosts with their resolved lab variables, and each host's groups, read through ansible-inventory."""
     # ansible-inventory comes from the project venv, which scripts/lib.sh puts on PATH.
     proc = subprocess.run(  # noqa: S603
         ["ansible-inventory", "-i", str(INVENTORY), "--list"],  # noqa: S607
@@ -58,7 +58,21 @@ def inventory() -> dict:
     hostvars = data["_meta"]["hostvars"]
     if not hostvars:
         die(f"{INVENTORY} lists no hosts. Fix: restore it from git.")
-    return hostvars
+    groups: dict[str, list[str]] = {host: [] for host in hostvars}
+    for group, members in data.items():
+        for host in members.get("hosts", []) if isinstance(members, dict) else []:
+            groups.setdefault(host, []).append(group)
+    return hostvars, groups
+
+
+def host_image(settings: dict, host_groups: list[str]) -> str:
+    """The tier image of the host's first group listed in lab_tier_images, else the bare image."""
+    if os.environ.get("GOVOPS_LAB_BARE") == "1":
+        return settings["lab_container_image"]
+    for group, image in settings["lab_tier_images"].items():
+        if group in host_groups:
+            return image
+    return settings["lab_container_image"]
 
 
 def lab_settings(hostvars: dict) -> dict:
@@ -68,6 +82,7 @@ def lab_settings(hostvars: dict) -> dict:
         "lab_network_subnet",
         "lab_network_gateway",
         "lab_container_image",
+        "lab_tier_images",
         "lab_container_memory",
     )
     missing = [key for key in keys if key not in first]
@@ -121,11 +136,12 @@ def wait_running(names: list[str], timeout: int = 120) -> None:
 
 
 def up() -> None:
-    hostvars = inventory()
+    hostvars, groups = inventory()
     settings = lab_settings(hostvars)
-    image = settings["lab_container_image"]
-    if podman("image", "exists", image, check=False).returncode != 0:
-        die(f"image {image} is missing. Fix: run scripts/build-images.sh (make images).")
+    images = {host: host_image(settings, groups[host]) for host in hostvars}
+    for image in sorted(set(images.values())):
+        if podman("image", "exists", image, check=False).returncode != 0:
+            die(f"image {image} is missing. Fix: run scripts/build-images.sh (./govops images).")
     ensure_network(settings)
     names = []
     for host, hv in sorted(hostvars.items()):
@@ -160,10 +176,10 @@ def up() -> None:
             "always",
             "--memory",
             settings["lab_container_memory"],
-            image,
+            images[host],
             "/sbin/init",
         )
-        print(f"==> {host}: created ({name}, {hv['lab_ip']})")
+        print(f"==> {host}: created ({name}, {hv['lab_ip']}, {images[host]})")
     wait_running(names)
     print(f"==> lab up: {len(names)} hosts")
 
@@ -178,7 +194,7 @@ def down() -> None:
 
 
 def status() -> None:
-    hostvars = inventory()
+    hostvars, _groups = inventory()
     for host, hv in sorted(hostvars.items()):
         name = container_name(host, hv)
         proc = podman("container", "inspect", "--format", "{{.State.Status}}", name, check=False)
@@ -187,7 +203,7 @@ def status() -> None:
 
 
 def shell(host: str) -> None:
-    hostvars = inventory()
+    hostvars, _groups = inventory()
     if host not in hostvars:
         die(f"no host {host!r} in the lab inventory. Fix: use one of {', '.join(sorted(hostvars))}.")
     os.execvp("podman", ["podman", "exec", "-it", container_name(host, hostvars[host]), "/bin/bash", "-l"])  # noqa: S606, S607

@@ -2,6 +2,7 @@
 # Install what this repository needs on a fresh Debian 12/13 machine, as root:
 # apt packages (podman, runc, debootstrap, ...), the project venv with the
 # pinned Python tool chain from pyproject.toml, and the lab images.
+# Usage: scripts/setup.sh [image ...]   (image names: scripts/build-images.sh)
 # Every step is skipped when already done; run it as often as you like.
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
@@ -54,5 +55,6 @@ install_venv() {
 
 timed setup-apt install_apt
 timed setup-venv install_venv
-timed setup-images "$REPO_ROOT/scripts/build-images.sh"
+# Arguments name the images to build (scripts/build-images.sh; default all).
+timed setup-images "$REPO_ROOT/scripts/build-images.sh" "$@"
 timed setup-lab-secrets python3 "$REPO_ROOT/scripts/lab_secrets.py"
