@@ -1,10 +1,11 @@
-"""Pure-Python parts of plugins/modules/backup_files_check.py."""
+"""Pure-Python parts of plugins/modules/backup_files_check.py (and the sshd -T / systemd readers it uses)."""
 
 from __future__ import annotations
 
 import json
 
 import pytest
+from ansible.module_utils.govops_checks import parse_sshd_settings, unit_state
 
 SNAPSHOTS = [
     {"time": "2026-11-24T02:30:05.123456789+08:00", "short_id": "aaaa1111", "tags": ["set:config", "run:scheduled"]},
@@ -69,7 +70,7 @@ allowgroups sftpbackup
 
 def test_sftp_problems_accepts_a_confined_account(plugin):
     mod = plugin("modules", "backup_files_check")
-    settings = mod.parse_sshd_settings(CONFINED)
+    settings = parse_sshd_settings(CONFINED)
     # sshd -T prints one line per AllowGroups value
     assert settings["allowgroups"] == "ops sftpbackup"
     assert mod.sftp_problems(settings, "/srv/restic/restic-redis1", "sftpbackup") == []
@@ -82,10 +83,10 @@ def test_sftp_problems_names_what_is_open(plugin):
     text = CONFINED.replace("forcecommand internal-sftp", "forcecommand none").replace(
         "chrootdirectory /srv/restic/%u", "chrootdirectory none"
     )
-    problems = mod.sftp_problems(mod.parse_sshd_settings(text), "/srv/restic/restic-redis1", "sftpbackup")
+    problems = mod.sftp_problems(parse_sshd_settings(text), "/srv/restic/restic-redis1", "sftpbackup")
     assert any(p.startswith("forcecommand none") for p in problems)
     assert any(p.startswith("chrootdirectory none") for p in problems)
-    refused = mod.parse_sshd_settings(CONFINED.replace("allowgroups sftpbackup\n", ""))
+    refused = parse_sshd_settings(CONFINED.replace("allowgroups sftpbackup\n", ""))
     assert any("lacks sftpbackup" in p for p in mod.sftp_problems(refused, "/srv/restic/restic-redis1", "sftpbackup"))
 
 
@@ -97,14 +98,13 @@ def test_looks_encrypted(plugin):
     assert mod.looks_encrypted(bytes(range(256)) * 2)
 
 
-def test_unit_state(plugin):
-    mod = plugin("modules", "backup_files_check")
-    assert mod.unit_state("Result=success\nExecMainExitTimestamp=Tue 2026-11-24 05:00:01 CST\n") == (True, "success")
-    assert mod.unit_state("Result=exit-code\nExecMainExitTimestamp=Tue 2026-11-24 05:00:01 CST\n") == (
+def test_unit_state():
+    assert unit_state("Result=success\nExecMainExitTimestamp=Tue 2026-11-24 05:00:01 CST\n") == (True, "success")
+    assert unit_state("Result=exit-code\nExecMainExitTimestamp=Tue 2026-11-24 05:00:01 CST\n") == (
         True,
         "exit-code",
     )
-    assert mod.unit_state("Result=success\nExecMainExitTimestamp=\n") == (False, "success")
+    assert unit_state("Result=success\nExecMainExitTimestamp=\n") == (False, "success")
 
 
 def test_set_name(plugin):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+from check_harness import run_module
+
 SEG = 16 * 1024 * 1024
 
 INFO = [
@@ -141,3 +143,72 @@ def test_sftp_only_keys(plugin):
     assert mod.sftp_only_keys(forced + "\n# comment\n\n") == (1, [])
     keys, loose = mod.sftp_only_keys(forced + "\nrestrict ssh-ed25519 BBBB postgres@db1\nssh-rsa CCCC root@x\n")
     assert keys == 3 and loose == ["postgres@db1", "root@x"]
+
+
+# --- archive_timeout: the RPO budget is used, not only accepted ---------------------
+def test_archive_timeout_must_run_as_configured_and_fit_the_rpo_target(plugin):
+    mod = plugin("modules", "pgbackrest_check")
+    assert mod.archive_timeout_problems(60, 60, 300) == []
+    assert mod.archive_timeout_problems(150, 150, 300) == []
+    (problem,) = mod.archive_timeout_problems(200, 200, 300)
+    assert "2 x archive_timeout 200 s = 400 s exceeds the RPO target 300 s" in problem
+    problems = mod.archive_timeout_problems(150, 60, 300)
+    assert len(problems) == 1
+    assert "runs archive_timeout 150 s, the role sets 60 s (pgbackrest_archive_timeout)" in problems[0]
+    assert "RPO is unbounded" in mod.archive_timeout_problems(0, 0, 300)[0]
+    assert "unknown" in mod.archive_timeout_problems(None, 60, 300)[0]
+
+
+def test_the_archive_lag_is_judged_against_the_archive_timeout_budget(plugin):
+    mod = plugin("modules", "pgbackrest_check")
+    assert mod.rpo_status(30.0, 300, 60)[0] == "pass"
+    status, text = mod.rpo_status(150.0, 300, 60)
+    assert status == "warn" and "budget 2 x archive_timeout = 120 s" in text and "falls behind" in text
+    assert mod.rpo_status(301.0, 300, 60)[0] == "fail"
+    assert mod.rpo_status(None, 300, 60)[0] == "fail"
+    assert mod.rpo_status(10.0, 300, 0)[0] == "fail"
+
+
+def _archiver(tmp_path, **overrides):
+    return {
+        "in_recovery": False,
+        "now": 10_000.0,
+        "current_lsn": "0/4000100",
+        "segment_size": SEG,
+        "archive_mode": "on",
+        "archive_timeout": 60,
+        "archived_count": 3,
+        "last_archived_wal": "000000010000000000000003",
+        "last_archived_time": 9_850.0,
+        "failed_count": 0,
+        "last_failed_wal": None,
+        "last_failed_time": None,
+        "ready": 1,
+        "pg_wal_bytes": 48 * 1024 * 1024,
+        "data_directory": str(tmp_path),
+        **overrides,
+    }
+
+
+def _run_pg(plugin, stats, **args):
+    answer = (0, json.dumps(stats), "")
+    params = {"scope": "pg", "stanza": "govops", "wal_budget_mb": 1024, **args}
+    return run_module(plugin("modules", "pgbackrest_check"), params, answers=[(("runuser",), answer)])
+
+
+def test_the_module_uses_archive_timeout(plugin, tmp_path):
+    run = _run_pg(plugin, _archiver(tmp_path), archive_timeout=60, rpo_target_seconds=300)
+    check = run.checks["pgbackrest.archive_timeout"]
+    assert check["status"] == "pass" and check["measured"] == 60
+    # 150 s of lag: within the 300 s target, beyond the 120 s budget.
+    assert run.checks["pgbackrest.rpo"]["status"] == "warn"
+    assert run.result["figures"]["archive_timeout_seconds"] == 60
+    # The server runs another value than the role's: reported, naming the variable.
+    run = _run_pg(plugin, _archiver(tmp_path, archive_timeout=600), archive_timeout=60, rpo_target_seconds=300)
+    check = run.checks["pgbackrest.archive_timeout"]
+    assert check["status"] == "fail" and "pgbackrest_archive_timeout" in check["evidence"]
+    assert "exceeds the RPO target" in check["evidence"]
+    # A mirror is judged too: it archives once promoted.
+    run = _run_pg(plugin, _archiver(tmp_path, in_recovery=True, archive_timeout=0), archive_timeout=60)
+    assert run.checks["pgbackrest.archive_timeout"]["status"] == "fail"
+    assert run.checks["pgbackrest.archiving"]["status"] == "skip"

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from ansible.module_utils import govops_wal
 
-def test_lsn_to_int(plugin):
-    mod = plugin("modules", "pg_replication_check")
-    assert mod.lsn_to_int("0/3000060") == 0x3000060
-    assert mod.lsn_to_int("16/B374D848") == (0x16 << 32) + 0xB374D848
-    assert mod.lsn_to_int(None) is None
+
+def test_lsn_to_int():
+    assert govops_wal.lsn_to_int("0/3000060") == 0x3000060
+    assert govops_wal.lsn_to_int("16/B374D848") == (0x16 << 32) + 0xB374D848
+    assert govops_wal.lsn_to_int(None) is None
 
 
 def test_mirror_lag_idle_mirror_is_zero_seconds(plugin):

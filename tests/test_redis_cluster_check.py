@@ -1,4 +1,4 @@
-"""Pure parts of plugins/modules/redis_cluster_check.py and plugins/filter/redis_cluster.py."""
+"""Pure parts of plugins/modules/redis_cluster_check.py, module_utils/govops_redis.py and filter/redis_cluster.py."""
 
 from __future__ import annotations
 
@@ -9,10 +9,14 @@ import ssl
 import threading
 
 import pytest
+import yaml
+from ansible.module_utils import govops_redis
+from check_harness import run_module
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+from fake_servers import FakeRedis
 
 NODES = """\
 a1 10.0.0.1:7000@17000 myself,master - 0 0 1 connected 0-5460
@@ -49,7 +53,7 @@ def test_cluster_nodes_are_parsed(check):
     assert nodes[1]["ip"] == "10.0.0.2"  # hostname after the comma is ignored
     assert nodes[2]["slots"] == [[10923, 16383]]  # migrating slot markers skipped
     assert nodes[3]["role"] == "replica" and nodes[3]["master_id"] == "a1"
-    assert sum(check.slot_count(n) for n in nodes) == check.CLUSTER_SLOTS
+    assert sum(govops_redis.slot_count(n) for n in nodes) == govops_redis.CLUSTER_SLOTS
 
 
 def test_single_slots_and_short_lines(check):
@@ -104,8 +108,8 @@ def test_memory_sizes_use_redis_units(check):
         check.memory_bytes("64 tb")
 
 
-def test_resp_encoding(check):
-    assert check.encode_command(("AUTH", "app", "pässword")) == (
+def test_resp_encoding():
+    assert govops_redis.encode_command(("AUTH", "app", "pässword")) == (
         b"*3\r\n$4\r\nAUTH\r\n$3\r\napp\r\n$9\r\np\xc3\xa4ssword\r\n"
     )
 
@@ -159,45 +163,57 @@ def test_instances_from_addresses(plan):
     ]
 
 
-def test_no_alert_for_a_quiet_instance(check):
+@pytest.fixture
+def limits(repo):
+    """The role's own alert thresholds (roles/redis/defaults/main.yml): the check has none of its own."""
+    return yaml.safe_load((repo / "roles" / "redis" / "defaults" / "main.yml").read_text())["redis_alert_thresholds"]
+
+
+def test_alerts_need_every_threshold(check, limits):
+    partial = {k: v for k, v in limits.items() if k != "clients_percent"}
+    with pytest.raises(ValueError, match="alert_thresholds lacks clients_percent"):
+        check.alerts({}, 0, 0, partial)
+
+
+def test_no_alert_for_a_quiet_instance(check, limits):
     info = {"used_memory": 10 * 2**20, "connected_clients": 5, "rejected_connections": 0, "role": "master"}
-    assert check.alerts(info, 256 * 2**20, 10000) == []
+    assert check.alerts(info, 256 * 2**20, 10000, limits) == []
 
 
-def test_memory_and_clients_above_their_limits_warn_with_the_setting(check):
+def test_memory_and_clients_above_their_limits_warn_with_the_setting(check, limits):
     info = {"used_memory": 230 * 2**20, "connected_clients": 9000, "rejected_connections": 3}
-    found = check.alerts(info, 256 * 2**20, 10000)
+    found = check.alerts(info, 256 * 2**20, 10000, limits)
     assert len(found) == 3
     assert "89.8 % of maxmemory" in found[0] and "redis_maxmemory" in found[0]
     assert "90.0 % of maxclients 10000" in found[1]
     assert "3 connection(s) rejected" in found[2]
 
 
-def test_a_limit_of_zero_and_no_maxmemory_switch_checks_off(check):
+def test_a_limit_of_zero_and_no_maxmemory_switch_checks_off(check, limits):
     info = {"used_memory": 230 * 2**20, "connected_clients": 9000}
-    assert check.alerts(info, 0, 10000, {"clients_percent": 0}) == []
+    assert check.alerts(info, 0, 10000, {**limits, "clients_percent": 0}) == []
 
 
-def test_hit_rate_is_judged_only_after_enough_lookups(check):
+def test_hit_rate_is_judged_only_after_enough_lookups(check, limits):
     low = {"keyspace_hits": 10, "keyspace_misses": 90}
-    assert check.alerts(low, 0, 0, {"hit_rate_min_percent": 80}) == []
+    assert check.alerts(low, 0, 0, {**limits, "hit_rate_min_percent": 80}) == []
     many = {"keyspace_hits": 4000, "keyspace_misses": 6000}
-    found = check.alerts(many, 0, 0, {"hit_rate_min_percent": 80})
+    found = check.alerts(many, 0, 0, {**limits, "hit_rate_min_percent": 80})
     assert len(found) == 1 and "hit rate 40.0 % over 10000 lookups" in found[0]
-    assert check.alerts(many, 0, 0) == []  # off by default
+    assert check.alerts(many, 0, 0, limits) == []  # off in the role's defaults
 
 
-def test_fragmentation_counts_only_for_large_instances(check):
+def test_fragmentation_counts_only_for_large_instances(check, limits):
     small = {"mem_fragmentation_ratio": 3.2, "used_memory_rss": 20 * 2**20}
     large = {"mem_fragmentation_ratio": 3.2, "used_memory_rss": 200 * 2**20}
-    assert check.alerts(small, 0, 0) == []
-    assert "fragmentation ratio 3.2 at 200 MiB" in check.alerts(large, 0, 0)[0]
+    assert check.alerts(small, 0, 0, limits) == []
+    assert "fragmentation ratio 3.2 at 200 MiB" in check.alerts(large, 0, 0, limits)[0]
 
 
-def test_a_replica_with_its_link_down_warns(check):
+def test_a_replica_with_its_link_down_warns(check, limits):
     info = {"role": "slave", "master_link_status": "down", "master_host": "10.0.0.1", "master_port": 7000}
-    assert "10.0.0.1:7000 is down" in check.alerts(info, 0, 0)[0]
-    assert check.alerts({**info, "master_link_status": "up"}, 0, 0) == []
+    assert "10.0.0.1:7000 is down" in check.alerts(info, 0, 0, limits)[0]
+    assert check.alerts({**info, "master_link_status": "up"}, 0, 0, limits) == []
 
 
 def _new_host(address, ports=(7000, 7001)):
@@ -290,7 +306,16 @@ TLS_ONLY = {
 
 def test_tls_only_configuration_passes(check):
     assert check.tls_config_problems(TLS_ONLY, 7000, "yes", ["TLSv1.3", "TLSv1.2"]) == []
-    assert check.tls_config_problems(TLS_ONLY, 7000) == []  # auth and protocols not judged
+
+
+def test_tls_settings_without_an_expectation_are_not_judged_and_say_so(check):
+    # An expectation the caller did not pass is never a pass.
+    problems = check.tls_config_problems(TLS_ONLY, 7000, None, None)
+    assert problems == [
+        "tls-auth-clients yes not judged: no expected value (redis_tls_auth_clients)",
+        "tls-protocols 'TLSv1.2 TLSv1.3' not judged: no expected value (redis_tls_protocols)",
+    ]
+    assert check.tls_config_problems(TLS_ONLY, 7000, "", []) == problems
 
 
 def test_tls_configuration_problems_name_the_setting(check):
@@ -301,8 +326,12 @@ def test_tls_configuration_problems_name_the_setting(check):
         "tls-cluster no (expected yes)",
         "tls-auth-clients optional (expected yes)",
     ]
-    assert check.tls_config_problems({**TLS_ONLY, "tls-port": "0"}, 7000) == ["tls-port 0 (expected 7000)"]
-    assert "tls-protocols" in check.tls_config_problems(TLS_ONLY, 7000, "", ["TLSv1.3"])[0]
+    assert check.tls_config_problems({**TLS_ONLY, "tls-port": "0"}, 7000, "yes", ["TLSv1.2", "TLSv1.3"]) == [
+        "tls-port 0 (expected 7000)"
+    ]
+    assert "tls-protocols 'TLSv1.2 TLSv1.3' (expected 'TLSv1.3')" in check.tls_config_problems(
+        TLS_ONLY, 7000, "yes", ["TLSv1.3"]
+    )
 
 
 def test_certificate_days_left_and_names(check):
@@ -412,3 +441,112 @@ def test_tls_client_verifies_the_ca_and_the_address(check, tmp_path):
     with pytest.raises(ssl.SSLCertVerificationError, match="match"):  # a name the certificate does not carry
         check.Resp("localhost", port, 3.0, trusted)
     listener.close()
+
+
+# --- the module against a fake instance: figures are figures, judged by the alert check
+CONFIG = {
+    "appendonly": "yes",
+    "appendfsync": "everysec",
+    "save": "3600 1",
+    "maxmemory": 256 * 1024 * 1024,
+    "maxmemory-policy": "allkeys-lru",
+    "maxclients": 10000,
+}
+
+
+def _args(server, limits, **extra):
+    return {
+        "address": "127.0.0.1",
+        "ports": [server.port],
+        "mode": "standalone",
+        "ops_password": "ops-secret",
+        "app_password": "app-secret",
+        "save": "3600 1",
+        "maxmemory": "256mb",
+        "maxmemory_policy": "allkeys-lru",
+        "sysctl": {},
+        "thp_disabled": False,
+        "alert_thresholds": limits,
+        **extra,
+    }
+
+
+@pytest.fixture
+def instance():
+    servers = []
+
+    def start(**info):
+        server = FakeRedis({"ops": "ops-secret", "app": "app-secret"}, info=info, config=CONFIG)
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.close()
+
+
+def test_figures_are_not_a_check_that_always_passes(check, instance, limits):
+    server = instance()
+    run = run_module(check, _args(server, limits))
+    port = server.port
+    assert f"redis.node.{port}.metrics" not in run.checks
+    figures = run.result["metrics"][str(port)]
+    assert figures["memory_percent"] == 0.8 and figures["maxclients"] == 10000 and figures["evicted_keys"] == 0
+    alert = run.checks[f"redis.node.{port}.alerts"]
+    assert alert["status"] == "pass"
+    assert "figures: keys 4" in alert["evidence"] and "0.8 % of maxmemory 268435456" in alert["evidence"]
+
+
+def test_memory_near_maxmemory_is_judged_against_the_role_threshold(check, instance, limits):
+    server = instance(used_memory=230 * 2**20, used_memory_human="230.00M", rejected_connections=7)
+    run = run_module(check, _args(server, limits))
+    alert = run.checks[f"redis.node.{server.port}.alerts"]
+    assert alert["status"] == "warn"
+    assert "89.8 % of maxmemory (limit 80.0 %)" in alert["evidence"]
+    assert "7 connection(s) rejected" in alert["evidence"]
+
+
+def test_expectations_not_passed_are_not_judged_and_fail(check, instance, limits):
+    server = instance()
+    args = _args(server, limits)
+    for name in ("maxmemory", "maxmemory_policy", "sysctl"):
+        del args[name]
+    run = run_module(check, args)
+    persistence = run.checks[f"redis.node.{server.port}.persistence"]
+    assert persistence["status"] == "fail"
+    assert "maxmemory 268435456 not judged: no expected value (redis_maxmemory)" in persistence["evidence"]
+    assert "not judged: no expected value (redis_maxmemory_policy)" in persistence["evidence"]
+    sysctl = run.checks["redis.os.sysctl"]
+    assert sysctl["status"] == "fail" and "redis_sysctl" in sysctl["evidence"]
+
+
+def test_flushall_is_asked_never_sent_and_check_mode_skips_the_probe_write(check, instance, limits):
+    server = instance()
+    run = run_module(check, _args(server, limits), check_mode=True)
+    acl = run.checks[f"redis.node.{server.port}.app_acl"]
+    assert acl["status"] == "pass" and "ACL DRYRUN app FLUSHALL" in acl["evidence"]
+    assert ("ops", "ACL", "DRYRUN", "app", "FLUSHALL") in server.commands
+    assert not [c for c in server.commands if c[1] == "FLUSHALL"]
+    assert run.checks["redis.roundtrip"]["status"] == "skip"
+    assert server.writes() == []
+    # Outside check mode the round trip writes its probe key and deletes it: the gate above is real.
+    run = run_module(check, _args(server, limits), check_mode=False)
+    assert run.checks["redis.roundtrip"]["status"] == "pass"
+    assert [c[1] for c in server.writes()] == ["SET", "DEL"]
+
+
+def test_an_app_user_allowed_to_flush_fails_without_anything_being_flushed(check, instance, limits):
+    server = instance()
+    original = server.answer
+
+    def permissive(user, name, args):
+        if name == "ACL":
+            return b"+OK\r\n"
+        return original(user, name, args)
+
+    server.answer = permissive
+    server.store["app:key"] = "kept"
+    run = run_module(check, _args(server, limits))
+    acl = run.checks[f"redis.node.{server.port}.app_acl"]
+    assert acl["status"] == "fail" and "FLUSHALL (asked as ops, nothing run) -> allowed" in acl["evidence"]
+    assert server.store == {"app:key": "kept"}

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import ast
 import json
+import os
 import re
 import subprocess
 from pathlib import Path
 
 import pytest
 import yaml
+from check_harness import run_module
+from fake_servers import FakePostgres, FakeRedis
 
 REPO = Path(__file__).resolve().parent.parent
 ROLES = sorted(p.name for p in (REPO / "roles").iterdir() if p.is_dir())
@@ -71,7 +74,7 @@ def test_role_meta_names_the_namespace(role):
 
 
 @pytest.mark.parametrize("path", CHECK_MODULES, ids=lambda p: p.stem)
-def test_modules_are_documented_and_honour_check_mode(path):
+def test_modules_are_documented(path):
     source = path.read_text(encoding="utf-8")
     tree = ast.parse(source)
     names = {t.id for node in tree.body if isinstance(node, ast.Assign) for t in node.targets if hasattr(t, "id")}
@@ -87,7 +90,315 @@ def test_modules_are_documented_and_honour_check_mode(path):
         )
     )
     assert doc["module"] == path.stem
-    assert "supports_check_mode=True" in source, f"{path.name} must honour check mode"
+
+
+# --- check mode: every module runs against a fixture and changes nothing -------
+# Each case gives a module the arguments of a realistic call and answers its
+# probes (tests/check_harness.py runs main() in-process with Ansible's own
+# argument handling, records every command and refuses every file write).
+# Asserted for each: changed is false, no file write was attempted, every
+# command it ran is one of the read-only probes below, and it reported checks.
+
+
+def _sql_is_read_only(sql):
+    return re.match(r"\s*(SELECT|WITH)\b", sql, re.IGNORECASE) is not None and ";" not in sql.strip().rstrip(";")
+
+
+def _script_is_read_only(script):
+    """A login-shell probe: only commands that print (printf, readonly -p, grep -c, umask, true), no redirection."""
+    if re.search(r"[>`]|\$\(", script):
+        return False
+    commands = [part.split()[0] for part in re.split(r"\|\||;|\|", script) if part.split()]
+    return all(command in ("printf", "readonly", "grep", "umask", "true") for command in commands)
+
+
+READ_ONLY_PROBES = {
+    "systemctl": lambda a: a[1] in ("is-active", "is-enabled", "show"),
+    "sshd": lambda a: a[1] == "-T",
+    "sudo": lambda a: a[1:3] == ["-n", "-l"],
+    "dpkg-query": lambda a: a[1] == "-W",
+    "dpkg": lambda a: a[1:] == ["--audit"],
+    "apt-get": lambda a: "-s" in a,
+    "ss": lambda a: a[1].startswith("-H"),
+    "find": lambda a: not {"-delete", "-exec", "-execdir", "-ok", "-okdir", "-fprint", "-fprintf", "-fls"} & set(a),
+    "visudo": lambda a: a[1:] == ["-c"],
+    "date": lambda a: all(arg.startswith("+") for arg in a[1:]),
+    "chronyc": lambda a: a[-1] == "tracking",
+    "journalctl": lambda a: a[1:] == ["--disk-usage"],
+    "systemd-analyze": lambda a: a[1] == "cat-config",
+    "auditctl": lambda a: a[1:] == ["-l"],
+    "rsyslogd": lambda a: a[1:] == ["-N1"],
+    "bash": lambda a: a[1:3] == ["-l", "-c"] and _script_is_read_only(a[3]),
+    "restic": lambda a: a[1:3] == ["--no-lock", "--no-cache"] and a[3] in ("cat", "snapshots"),
+    "needrestart": lambda a: a[1:] == ["-b", "-r", "l"],
+    "pgbackrest": lambda a: a[-1] == "info",
+    "psql": lambda a: "-c" in a and _sql_is_read_only(a[a.index("-c") + 1]),
+    "runuser": lambda a: "--" in a and _read_only_probe(a[a.index("--") + 1 :]),
+}
+
+
+def _read_only_probe(argv):
+    judge = READ_ONLY_PROBES.get(Path(argv[0]).name)
+    return judge is not None and judge(argv)
+
+
+def test_the_read_only_probe_list_refuses_writing_commands():
+    for argv in (
+        ["systemctl", "restart", "haproxy"],
+        ["apt-get", "dist-upgrade", "-y"],
+        ["find", "/var/log", "-type", "f", "-delete"],
+        ["runuser", "-u", "postgres", "--", "psql", "-c", "DROP TABLE x"],
+        ["runuser", "-u", "postgres", "--", "psql", "-c", "SELECT 1; DELETE FROM t"],
+        ["runuser", "-u", "pgbackrest", "--", "pgbackrest", "--stanza=s", "backup"],
+        ["bash", "-l", "-c", "umask > /etc/x"],
+        ["bash", "-l", "-c", "printf x; rm -rf /tmp/x"],
+        ["restic", "--no-lock", "--no-cache", "forget", "--prune"],
+        ["rm", "-rf", "/"],
+    ):
+        assert not _read_only_probe(argv), argv
+    assert _read_only_probe(["runuser", "-u", "postgres", "--", "psql", "-X", "-c", "\nSELECT json_build_object()\n"])
+
+
+PG_SETTINGS = {
+    "in_recovery": False,
+    "data_checksums": "on",
+    "ssl": "on",
+    "password_encryption": "scram-sha-256",
+    "synchronous_standby_names": "",
+    "hba": [],
+}
+
+
+def _case_common(tmp_path):
+    args = {
+        "timezone": "Asia/Shanghai",
+        "ntp_servers": ["ntp.ntsc.ac.cn"],
+        "ntp_max_offset_ms": 100,
+        "hostname": "db1",
+        "hosts": {"localhost": "127.0.0.1"},
+        "journald_storage": "persistent",
+        "ops_group": "ops",
+        "ops_users": [{"name": "opsadmin", "ssh_public_keys": ["ssh-ed25519 AAAA ops"], "sudo_commands": ["ALL"]}],
+    }
+    return args, [(("systemctl", "is-active"), (0, "active\n", ""))], None
+
+
+def _case_dengbao(tmp_path):
+    settings = load(REPO / "roles" / "hardening" / "defaults" / "main.yml")
+    internal = load(REPO / "roles" / "hardening" / "vars" / "main.yml")
+    settings.update(
+        {k: v for k, v in internal.items() if k in ("__hardening_audit_rules_file", "__hardening_rsyslog_forward")}
+    )
+    settings["__hardening_sod_accounts"] = []
+    catalog = load(REPO / "roles" / "hardening" / "catalog" / "gbt22239_l3.yml")["items"]
+    sshd = "clientaliveinterval 300\nclientalivecountmax 2\nmaxauthtries 3\npermitrootlogin no\nbanner /etc/issue.net\n"
+    answers = [(("/usr/sbin/sshd", "-T"), (0, sshd, "")), (("apt-get",), (0, "", ""))]
+    return {"catalog": catalog, "exceptions": [], "today": "2026-01-01", "settings": settings}, answers, None
+
+
+def _case_patching(tmp_path):
+    return {"security_pattern": "-security"}, [(("dpkg", "--audit"), (0, "", "")), (("apt-get",), (0, "", ""))], None
+
+
+def _case_apt_patch_plan(tmp_path):
+    return {"mode": "all"}, [(("apt-get",), (0, "", "")), (("dpkg-query",), (1, "", ""))], None
+
+
+def _pg_answer(stats):
+    def reply(argv):
+        sql = argv[argv.index("-c") + 1]
+        if "pg_stat_archiver" in sql:
+            return 0, json.dumps(stats), ""
+        if "pg_hba_file_rules" in sql:
+            return 0, json.dumps(PG_SETTINGS), ""
+        if "pg_stat_replication" in sql:
+            return 0, json.dumps({"replication": [], "slots": []}), ""
+        return 1, "", "unexpected query"
+
+    return reply
+
+
+def _case_pgbackrest_pg(tmp_path):
+    stats = {
+        "in_recovery": False,
+        "now": 10_000.0,
+        "current_lsn": "0/4000000",
+        "segment_size": 16 * 1024 * 1024,
+        "archive_mode": "on",
+        "archive_timeout": 60,
+        "archived_count": 3,
+        "last_archived_wal": "000000010000000000000003",
+        "last_archived_time": 9_990.0,
+        "failed_count": 0,
+        "last_failed_wal": None,
+        "last_failed_time": None,
+        "ready": 0,
+        "pg_wal_bytes": 48 * 1024 * 1024,
+        "data_directory": str(tmp_path),
+    }
+    args = {"scope": "pg", "stanza": "govops", "archive_timeout": 60, "rpo_target_seconds": 300, "wal_budget_mb": 1}
+    return args, [(("runuser",), _pg_answer(stats))], None
+
+
+def _case_pgbackrest_repo(tmp_path):
+    info = [
+        {
+            "name": "govops",
+            "status": {"code": 0, "message": "ok"},
+            "repo": [{"key": 1, "cipher": "aes-256-cbc", "status": {"code": 0}}],
+            "archive": [{"id": "17-1", "min": "000000010000000000000001", "max": "000000010000000000000003"}],
+            "backup": [{"label": "F1", "type": "full", "timestamp": {"start": 1, "stop": 2}}],
+        }
+    ]
+    args = {"scope": "repo", "stanza": "govops", "max_age_hours": {"full": 192}, "timers": ["pgbackrest-full.timer"]}
+    answers = [(("runuser",), (0, json.dumps(info), "")), (("systemctl",), (0, "active\n", ""))]
+    return args, answers, None
+
+
+def _case_pgbackrest_offsite(tmp_path):
+    (tmp_path / ".ssh").mkdir()
+    (tmp_path / ".ssh" / "authorized_keys").write_text(
+        'restrict,command="/usr/lib/openssh/sftp-server" ssh-ed25519 AAAA pgbackrest@backup1\n'
+    )
+    return {"scope": "offsite", "stanza": "govops", "offsite_path": str(tmp_path), "offsite_user": "root"}, [], None
+
+
+def _case_pg_replication(tmp_path):
+    args = {"role": "primary", "port": 5432, "mirrors": ["db2"], "primary_address": "10.0.0.21"}
+    return args, [(("runuser",), _pg_answer({}))], None
+
+
+def _case_backup_files_client(tmp_path):
+    env = tmp_path / "restic.env"
+    env.write_text("RESTIC_REPOSITORY=sftp:restic@backup1:/repo\nRESTIC_PASSWORD_FILE=/nonexistent\n")
+    snapshots = [{"time": "2026-01-01T00:00:00Z", "tags": ["config"], "short_id": "abcd1234"}]
+
+    def restic(argv):
+        if argv[3] == "snapshots":
+            return 0, json.dumps(snapshots), ""
+        if os.environ.get("RESTIC_PASSWORD"):
+            return 12, "", "Fatal: wrong password or no key found"
+        return 0, json.dumps({"id": "0123456789abcdef", "version": 2}), ""
+
+    args = {"scope": "client", "sets": [{"name": "config", "max_age_hours": 30}], "env_file": str(env)}
+    return args, [(("restic",), restic), (("systemctl",), (0, "active\n", ""))], None
+
+
+def _case_backup_files_repo(tmp_path):
+    sshd = "forcecommand internal-sftp\nchrootdirectory /srv/restic/restic-db1\npermittty no\n"
+    args = {"scope": "repo", "accounts": {"db1": "restic-db1"}, "repo_root": str(tmp_path)}
+    return args, [(("/usr/sbin/sshd", "-T"), (0, sshd, ""))], None
+
+
+def _case_redis(tmp_path):
+    config = {
+        "appendonly": "yes",
+        "appendfsync": "everysec",
+        "save": "3600 1",
+        "maxmemory": 256 * 1024 * 1024,
+        "maxmemory-policy": "allkeys-lru",
+        "maxclients": 10000,
+    }
+    server = FakeRedis({"ops": "ops-secret", "app": "app-secret"}, config=config)
+    args = {
+        "address": "127.0.0.1",
+        "ports": [server.port],
+        "mode": "standalone",
+        "ops_password": "ops-secret",
+        "app_password": "app-secret",
+        "save": "3600 1",
+        "maxmemory": "256mb",
+        "maxmemory_policy": "allkeys-lru",
+        "sysctl": {},
+        "thp_disabled": False,
+        "alert_thresholds": load(REPO / "roles" / "redis" / "defaults" / "main.yml")["redis_alert_thresholds"],
+    }
+
+    def no_redis_writes(run):
+        server.close()
+        assert server.commands, "the check never talked to the instance"
+        assert server.writes() == [], f"Redis commands that write: {server.writes()}"
+
+    return args, [], no_redis_writes
+
+
+def _case_db_proxy(tmp_path):
+    server = FakePostgres(tmp_path, {"app": "app-secret"}, ["f", "127.0.0.1", "5432"])
+    config = tmp_path / "haproxy.cfg"
+    config.write_text("backend postgresql_primary\n    server db1 127.0.0.1:5432 check\n")
+    args = {
+        "config": str(config),
+        "listen_address": "127.0.0.1",
+        "listen_port": server.port,
+        "primary_host": "db1",
+        "primary_address": "127.0.0.1",
+        "primary_port": 5432,
+        "check_user": "app",
+        "check_password": "app-secret",
+        "check_database": "appdb",
+    }
+
+    def only_a_select(run):
+        server.close()
+        assert server.queries and all(_sql_is_read_only(q) for q in server.queries), server.queries
+
+    return args, [(("systemctl",), (0, "active\n", ""))], only_a_select
+
+
+CHECK_MODE_CASES = {
+    "common_baseline_check": _case_common,
+    "dengbao_check": _case_dengbao,
+    "patching_check": _case_patching,
+    "apt_patch_plan": _case_apt_patch_plan,
+    "pgbackrest_check-pg": _case_pgbackrest_pg,
+    "pgbackrest_check-repo": _case_pgbackrest_repo,
+    "pgbackrest_check-offsite": _case_pgbackrest_offsite,
+    "pg_replication_check": _case_pg_replication,
+    "backup_files_check-client": _case_backup_files_client,
+    "backup_files_check-repo": _case_backup_files_repo,
+    "redis_cluster_check": _case_redis,
+    "db_proxy_check": _case_db_proxy,
+}
+
+
+def test_every_module_has_a_check_mode_case():
+    covered = {name.split("-")[0] for name in CHECK_MODE_CASES}
+    assert covered == {path.stem for path in CHECK_MODULES}
+
+
+@pytest.mark.parametrize("case", sorted(CHECK_MODE_CASES))
+def test_modules_change_nothing_in_check_mode(case, tmp_path, plugin):
+    module = plugin("modules", case.split("-")[0])
+    args, answers, extra = CHECK_MODE_CASES[case](tmp_path)
+    run = run_module(module, args, check_mode=True, answers=answers)
+    assert run.exit_code == 0, run.result
+    assert run.result.get("changed") is False, run.result
+    assert run.writes == [], f"{case} tried to write in check mode: {run.writes}"
+    writing = [argv for argv in run.probes if not _read_only_probe(argv)]
+    assert writing == [], f"{case} ran commands that are not read-only probes: {writing}"
+    if case != "apt_patch_plan":
+        assert run.result["checks"], f"{case} reported no checks"
+    if extra:
+        extra(run)
+
+
+def test_the_harness_sees_a_write_and_a_writing_command(plugin, tmp_path):
+    """The guards are live: a module that writes, or runs a writing command, is caught."""
+    mod = plugin("modules", "patching_check")
+
+    def writer(argv):
+        try:
+            with open(tmp_path / "written", "w") as handle:
+                handle.write("x")
+        except PermissionError as exc:
+            return 1, "", str(exc)
+        return 0, "", ""
+
+    run = run_module(mod, {}, answers=[(("dpkg", "--audit"), writer)])
+    assert any("written" in write for write in run.writes)
+    assert not (tmp_path / "written").exists()
+    assert run.probes[1][:3] == ["apt-get", "-s", "-q"]
+    assert not _read_only_probe(["apt-get", "-q", "-y", "dist-upgrade"])
 
 
 def test_requirements_match_the_bundled_collections():

@@ -4,25 +4,30 @@
 # Plain Python on purpose: tests import it directly.
 from __future__ import annotations
 
+import importlib.util
 from datetime import UTC, datetime
+from pathlib import Path
 
 MiB = 1024 * 1024
 
 
-def pg_lsn_int(lsn):
-    """'16/B374D848' -> 0x16B374D848; None or '' -> None."""
-    if lsn in (None, ""):
-        return None
-    high, _, low = str(lsn).strip().partition("/")
-    if not low:
-        raise ValueError(f"not a PostgreSQL LSN: {lsn!r}")
-    return (int(high, 16) << 32) + int(low, 16)
+def _module_utils(name):
+    """plugins/module_utils/<name>.py, loaded by its path: the check modules' own code, shared with this filter.
+
+    Ansible puts module_utils on the import path of modules only, not of the
+    controller's plugins, so the file is loaded from beside this one.
+    """
+    path = Path(__file__).resolve().parent.parent / "module_utils" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(f"govops_filter_{name}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
-def pg_lsn_diff(a, b):
-    """a - b in bytes, or None when either is unknown."""
-    a, b = pg_lsn_int(a), pg_lsn_int(b)
-    return None if a is None or b is None else a - b
+_wal = _module_utils("govops_wal")
+# The same LSN arithmetic as the check modules: '16/B374D848' -> 0x16B374D848, a - b in bytes.
+pg_lsn_int = _wal.lsn_to_int
+pg_lsn_diff = _wal.lsn_diff
 
 
 def pg_timeline_switch(history, timeline):

@@ -64,6 +64,7 @@ options:
     description: Group of the client accounts (scope repo).
     type: str
     default: sftpbackup
+extends_documentation_fragment: [govops_check]
 author: govops maintainers
 """
 
@@ -83,15 +84,8 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
-checks:
-  description: One item per check, in the order they ran.
-  returned: always
-  type: list
-  elements: dict
-summary:
-  description: Counts per status and the total.
-  returned: always
-  type: dict
+checks: {description: One item per check, in order (fields under NOTES)., returned: always, type: list, elements: dict}
+summary: {description: Checks per status and the total (NOTES)., returned: always, type: dict}
 figures:
   description: >-
     Figures for the acceptance report - per set the newest snapshot, its time,
@@ -111,7 +105,7 @@ import time
 from datetime import datetime
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.govops_checks import CheckList, run
+from ansible.module_utils.govops_checks import CheckList, last_run, run, sshd_settings, timers_verdict
 
 RESTIC = ["restic", "--no-lock", "--no-cache"]
 # restic's exit code for a wrong password or no matching key (0.17 and later).
@@ -125,6 +119,18 @@ SFTP_ONLY = {
     "x11forwarding": "no",
     "permittunnel": "no",
 }
+
+
+# The scheduled units whose last run is judged: check id, the option naming the unit, titles.
+LAST_RUNS = (
+    ("backup_files.last_backup", "backup_service", "最近一次计划备份结果", "Result of the last scheduled backup"),
+    (
+        "backup_files.repo_check",
+        "check_service",
+        "最近一次仓库校验(restic check)结果",
+        "Result of the last scheduled restic check",
+    ),
+)
 
 
 def parse_env_file(text):
@@ -183,23 +189,6 @@ def set_age(newest, name, now):
     return max(0.0, now - entry["epoch"])
 
 
-# sshd -T prints list keywords once per value: they are joined with spaces.
-LIST_KEYWORDS = ("allowgroups", "allowusers", "denygroups", "denyusers")
-
-
-def parse_sshd_settings(text):
-    """`sshd -T` output -> {keyword: value} (lower-case keywords, first value wins, lists joined)."""
-    settings = {}
-    for line in text.splitlines():
-        key, _, value = line.strip().partition(" ")
-        key, value = key.lower(), value.strip()
-        if key in LIST_KEYWORDS and key in settings:
-            settings[key] += f" {value}"
-        elif key and key not in settings:
-            settings[key] = value
-    return settings
-
-
 def sftp_problems(settings, chroot, group):
     """What lets an account do more than SFTP inside its chroot (empty when confined)."""
     problems = [
@@ -226,12 +215,6 @@ def looks_encrypted(data):
         pass
     printable = sum(1 for byte in data if 32 <= byte < 127 or byte in (9, 10, 13))
     return printable / len(data) < 0.9
-
-
-def unit_state(text):
-    """`systemctl show -p Result -p ExecMainExitTimestamp` -> (ran, result)."""
-    fields = dict(line.partition("=")[::2] for line in text.splitlines() if "=" in line)
-    return bool(fields.get("ExecMainExitTimestamp")), fields.get("Result", "unknown")
 
 
 def restic_env(env_file):
@@ -324,48 +307,15 @@ def check_client(checks, params):
             None if age is None else round(age),
         )
     if params["timers"]:
-        inactive = []
-        for timer in params["timers"]:
-            _rc, state, _err = run(["systemctl", "is-active", timer])
-            if state.strip() != "active":
-                inactive.append(f"{timer} {state.strip() or 'unknown'}")
-        checks.verdict(
+        timers_verdict(
+            checks,
             "backup_files.timers",
             "备份与校验定时任务已启用",
             "Backup and check timers active",
-            not inactive,
-            f"{len(params['timers']) - len(inactive)}/{len(params['timers'])} timers active"
-            + (f"; not active: {', '.join(inactive)}" if inactive else ""),
-            len(params["timers"]) - len(inactive),
+            params["timers"],
         )
-    for check_id, unit, zh, en in (
-        (
-            "backup_files.last_backup",
-            params["backup_service"],
-            "最近一次计划备份结果",
-            "Result of the last scheduled backup",
-        ),
-        (
-            "backup_files.repo_check",
-            params["check_service"],
-            "最近一次仓库校验(restic check)结果",
-            "Result of the last scheduled restic check",
-        ),
-    ):
-        _rc, shown, _err = run(["systemctl", "show", "-p", "Result", "-p", "ExecMainExitTimestamp", unit])
-        ran, result = unit_state(shown)
-        checks.add(
-            check_id,
-            zh,
-            en,
-            ("pass" if result == "success" else "fail") if ran else "warn",
-            f"{unit}: Result={result}, last run "
-            + (
-                dict(line.partition("=")[::2] for line in shown.splitlines()).get("ExecMainExitTimestamp")
-                or "never (first run on its schedule)"
-            ),
-            result if ran else None,
-        )
+    for check_id, option, zh, en in LAST_RUNS:
+        last_run(checks, check_id, zh, en, params[option])
     return figures
 
 
@@ -408,11 +358,11 @@ def check_repo(checks, params):
     figures = {"accounts": {}}
     root, group = params["repo_root"].rstrip("/"), params["sftp_group"]
     for client, account in sorted(params["accounts"].items()):
-        rc, out, err = run(["sshd", "-T", "-C", f"user={account},host={client},addr=127.0.0.1"])
+        rc, settings, error = sshd_settings(f"user={account},host={client},addr=127.0.0.1")
         problems = (
-            sftp_problems(parse_sshd_settings(out), f"{root}/{account}", group)
+            sftp_problems(settings, f"{root}/{account}", group)
             if rc == 0
-            else [f"sshd -T for {account}: {(err or out).strip()[:200]}"]
+            else [f"sshd -T for {account}: {error[:200]}"]
         )
         dir_problems, repo = account_dirs(root, account)
         problems += dir_problems

@@ -21,10 +21,12 @@ options:
     type: str
     required: true
   ntp_servers:
-    description: NTP servers chrony must use.
+    description:
+      - NTP servers chrony must use (C(common_ntp_servers)). An empty list means time synchronisation is not
+        configured, and the check C(common.ntp_config) fails - a clock nobody synchronises is never a pass.
     type: list
     elements: str
-    default: []
+    required: true
   ntp_max_offset_ms:
     description: Largest accepted clock offset in milliseconds (outside containers).
     type: int
@@ -51,6 +53,7 @@ options:
     type: list
     elements: dict
     default: []
+extends_documentation_fragment: [govops_check]
 author: govops maintainers
 """
 
@@ -69,22 +72,8 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
-checks:
-  description: One item per check, in the order they ran.
-  returned: always
-  type: list
-  elements: dict
-  contains:
-    id: {description: Stable check id, e.g. common.timezone., type: str}
-    title: {description: "Title, {zh_CN, en}.", type: dict}
-    status: {description: pass, fail, warn or skip., type: str}
-    evidence: {description: What was looked at and what was found., type: str}
-    measured: {description: The figure or value found., type: raw}
-summary:
-  description: Counts per status and the total.
-  returned: always
-  type: dict
-  sample: {pass: 9, fail: 0, warn: 0, skip: 0, total: 9}
+checks: {description: One item per check, in order (fields under NOTES)., returned: always, type: list, elements: dict}
+summary: {description: Checks per status and the total (NOTES)., returned: always, type: dict}
 """
 
 import glob
@@ -94,7 +83,7 @@ import pwd
 import socket
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.govops_checks import CheckList, in_container, run
+from ansible.module_utils.govops_checks import CheckList, in_container, run, sudo_rules
 
 
 def check_timezone(checks, expected):
@@ -129,12 +118,20 @@ def chrony_sources():
 def check_ntp(checks, expected, max_offset_ms):
     configured = chrony_sources()
     missing = [server for server in expected if server not in configured]
+    problems = []
+    if not expected:
+        problems.append(
+            "no NTP server expected (common_ntp_servers is empty): time synchronisation is not configured. "
+            "Fix: list the data centre's time sources in common_ntp_servers"
+        )
+    if missing:
+        problems.append(f"missing: {', '.join(missing)}")
     checks.verdict(
         "common.ntp_config",
         "时间同步源配置",
         "NTP sources configured",
-        not missing,
-        f"chrony sources: {', '.join(configured) or 'none'}" + (f"; missing: {', '.join(missing)}" if missing else ""),
+        not problems,
+        f"chrony sources: {', '.join(configured) or 'none'}" + "".join(f"; {p}" for p in problems),
         len(configured),
     )
     if in_container():
@@ -264,9 +261,7 @@ def authorized_key_problems(entry, wanted_keys, problems):
 
 def sudo_problems(name, commands):
     """Ask sudo itself what the account may run and compare with the inventory."""
-    rc, out, _err = run(["sudo", "-n", "-l", "-U", name])
-    marker = "may run the following commands"
-    rules = out.split(marker, 1)[-1] if rc == 0 and marker in out else ""
+    rules = sudo_rules(name)
     problems = [f"sudo does not grant {command}" for command in commands if command not in rules]
     if not commands and rules:
         problems.append("sudo grants commands but sudo_commands is empty")
@@ -323,7 +318,7 @@ def main():
     module = AnsibleModule(
         argument_spec={
             "timezone": {"type": "str", "required": True},
-            "ntp_servers": {"type": "list", "elements": "str", "default": []},
+            "ntp_servers": {"type": "list", "elements": "str", "required": True},
             "ntp_max_offset_ms": {"type": "int", "default": 100},
             "hostname": {"type": "str"},
             "hosts": {"type": "dict", "default": {}},

@@ -20,6 +20,7 @@ options:
     description: Case-insensitive text that marks a release as a security release.
     type: str
     default: -security
+extends_documentation_fragment: [govops_check]
 author: govops maintainers
 """
 
@@ -30,16 +31,8 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
-checks:
-  description: One item per check, in the order they ran.
-  returned: always
-  type: list
-  elements: dict
-summary:
-  description: Counts per status and the total.
-  returned: always
-  type: dict
-  sample: {pass: 3, fail: 0, warn: 1, skip: 0, total: 4}
+checks: {description: One item per check, in order (fields under NOTES)., returned: always, type: list, elements: dict}
+summary: {description: Checks per status and the total (NOTES)., returned: always, type: dict}
 """
 
 from ansible.module_utils.basic import AnsibleModule

@@ -55,6 +55,7 @@ options:
     description: OS account that owns the cluster (peer authentication).
     type: str
     default: postgres
+extends_documentation_fragment: [govops_check]
 author: govops maintainers
 """
 
@@ -68,21 +69,8 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
-checks:
-  description: One item per check, in the order they ran.
-  returned: always
-  type: list
-  elements: dict
-  contains:
-    id: {description: Stable check id, e.g. postgresql.mirror.db2.streaming., type: str}
-    title: {description: "Title, {zh_CN, en}.", type: dict}
-    status: {description: pass, fail, warn or skip., type: str}
-    evidence: {description: What was looked at and what was found., type: str}
-    measured: {description: The figure or value found., type: raw}
-summary:
-  description: Counts per status and the total.
-  returned: always
-  type: dict
+checks: {description: One item per check, in order (fields under NOTES)., returned: always, type: list, elements: dict}
+summary: {description: Checks per status and the total (NOTES)., returned: always, type: dict}
 replication:
   description: On the primary, one item per mirror with lag_bytes and lag_seconds.
   returned: always
@@ -90,10 +78,8 @@ replication:
   elements: dict
 """
 
-import json
-
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.govops_checks import CheckList, run
+from ansible.module_utils.govops_checks import CheckList, psql_json
 
 SETTINGS_SQL = """
 SELECT json_build_object(
@@ -126,14 +112,6 @@ SELECT json_build_object(
   'unreplayed_bytes', pg_wal_lsn_diff(pg_last_wal_receive_lsn(), pg_last_wal_replay_lsn())::bigint,
   'since_last_replay_seconds', extract(epoch FROM now() - pg_last_xact_replay_timestamp())::float)
 """
-
-
-def lsn_to_int(lsn):
-    """'16/B374D848' -> byte position; None stays None."""
-    if not lsn:
-        return None
-    high, _, low = str(lsn).partition("/")
-    return (int(high, 16) << 32) + int(low, 16)
 
 
 def mirror_lag(row):
@@ -174,17 +152,6 @@ def hba_problems(rules):
         elif kind not in ("hostssl",) and rule.get("address") not in ("127.0.0.1", "::1"):
             problems.append(f"line {line}: {kind} rule for {rule.get('address')} does not require TLS")
     return problems
-
-
-def query(os_user, port, sql):
-    argv = ["runuser", "-u", os_user, "--", "psql", "-X", "-A", "-t", "-q", "-p", str(port), "-d", "postgres"]
-    rc, out, err = run([*argv, "-c", sql])
-    if rc != 0:
-        return None, (err or out).strip()
-    try:
-        return json.loads(out), ""
-    except ValueError as exc:
-        return None, f"unreadable answer: {exc}"
 
 
 def check_common(checks, settings, role):
@@ -348,7 +315,7 @@ def main():
     )
     params = module.params
     checks = CheckList()
-    settings, error = query(params["os_user"], params["port"], SETTINGS_SQL)
+    settings, error = psql_json(SETTINGS_SQL, params["port"], params["os_user"])
     checks.verdict(
         "postgresql.service",
         "数据库服务可连接",
@@ -361,13 +328,13 @@ def main():
     if settings is not None:
         check_common(checks, settings, params["role"])
         if params["role"] == "primary" and not settings["in_recovery"]:
-            state, error = query(params["os_user"], params["port"], PRIMARY_SQL)
+            state, error = psql_json(PRIMARY_SQL, params["port"], params["os_user"])
             if state is None:
                 checks.add("postgresql.replication", "复制状态", "Replication state", "fail", error)
             else:
                 replication = check_primary(checks, state, params)
         elif params["role"] == "mirror" and settings["in_recovery"]:
-            state, error = query(params["os_user"], params["port"], MIRROR_SQL)
+            state, error = psql_json(MIRROR_SQL, params["port"], params["os_user"])
             if state is None:
                 checks.add("postgresql.replication", "复制状态", "Replication state", "fail", error)
             else:

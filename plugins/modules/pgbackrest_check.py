@@ -23,6 +23,12 @@ description:
     the age of the oldest WAL not yet in the repository, i.e. the data a loss
     of the primary and its mirror would lose now (the measured RPO), against
     the RPO target. A mirror (in recovery) does not archive; it is skipped.
+  - With I(scope=pg), the RPO budget - the server runs the I(archive_timeout)
+    the role sets, and it fits the RPO target (a WAL segment may wait
+    archive_timeout before it is switched and as long again for the push, so
+    2 x archive_timeout <= I(rpo_target_seconds)); an archive lag beyond
+    2 x archive_timeout, still within the target, is a C(warn) - the push is
+    eating the margin.
   - With I(scope=offsite), on the off-site host, that every key allowed into
     the SFTP account is forced to C(sftp-server) with C(restrict) (no shell,
     no forwarding), and that the repository directory belongs to the account
@@ -89,13 +95,16 @@ options:
     type: int
     default: 5432
   archive_timeout:
-    description: Configured archive_timeout in seconds (scope pg).
+    description:
+      - archive_timeout in seconds the role configures (C(pgbackrest_archive_timeout), scope pg). The server's
+        running value must equal it, and twice it must fit in I(rpo_target_seconds).
     type: int
     default: 60
   rpo_target_seconds:
     description: RPO target in seconds the archive lag must stay within (scope pg).
     type: int
     default: 300
+extends_documentation_fragment: [govops_check]
 author: govops maintainers
 """
 
@@ -119,15 +128,8 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
-checks:
-  description: One item per check, in the order they ran.
-  returned: always
-  type: list
-  elements: dict
-summary:
-  description: Counts per status and the total.
-  returned: always
-  type: dict
+checks: {description: One item per check, in order (fields under NOTES)., returned: always, type: list, elements: dict}
+summary: {description: Checks per status and the total (NOTES)., returned: always, type: dict}
 figures:
   description: >-
     Figures for the acceptance report - newest backup per type with its age
@@ -143,7 +145,8 @@ import pwd
 import time
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.govops_checks import CheckList, run
+from ansible.module_utils.govops_checks import CheckList, last_run, psql_json, run, timers_verdict
+from ansible.module_utils.govops_wal import lsn_to_int, segments_behind, wal_position, wal_segment_start
 
 # Which backup types satisfy the schedule of each type: a newer full backup
 # is as good as a differential or an incremental.
@@ -157,7 +160,7 @@ SELECT json_build_object(
   'current_lsn', CASE WHEN pg_is_in_recovery() THEN NULL ELSE pg_current_wal_lsn()::text END,
   'segment_size', (SELECT setting::bigint FROM pg_settings WHERE name = 'wal_segment_size'),
   'archive_mode', current_setting('archive_mode'),
-  'archive_timeout', current_setting('archive_timeout'),
+  'archive_timeout', (SELECT setting::int FROM pg_settings WHERE name = 'archive_timeout'),
   'archived_count', archived_count,
   'last_archived_wal', last_archived_wal,
   'last_archived_time', extract(epoch FROM last_archived_time)::float,
@@ -211,38 +214,6 @@ def repo_ciphers(entry):
     return sorted({repo.get("cipher", "none") for repo in entry.get("repo", [])})
 
 
-def wal_segment_start(name, segment_size):
-    """Start LSN (bytes) of a WAL file name like 000000010000000000000003; None for .history and others."""
-    if not name or len(name) != 24:
-        return None
-    try:
-        log, seg = int(name[8:16], 16), int(name[16:24], 16)
-    except ValueError:
-        return None
-    return (log << 32) + seg * segment_size
-
-
-def wal_position(name):
-    """(log, segment) of a WAL file name, timeline left out, for comparing two archives; None if not a segment."""
-    if not name or len(name) != 24:
-        return None
-    try:
-        return int(name[8:16], 16), int(name[16:24], 16)
-    except ValueError:
-        return None
-
-
-def segments_behind(ahead, behind, segments_per_log=256):
-    """How many WAL segments the archive ending at `behind` trails the one ending at `ahead` (16 MiB segments).
-
-    0 when it is level or ahead; None when either end is unknown.
-    """
-    first, second = wal_position(ahead), wal_position(behind)
-    if first is None or second is None:
-        return None
-    return max(0, (first[0] - second[0]) * segments_per_log + first[1] - second[1])
-
-
 def archive_max(entry, repo):
     """Newest WAL segment in repository `repo`'s archive (the newest database id), or None."""
     names = [a.get("max") for a in entry.get("archive", []) if repo_key(a) == repo and a.get("max")]
@@ -279,13 +250,6 @@ def wal_budget(wal_bytes, free_bytes, budget_mb):
     return "pass", text
 
 
-def lsn_to_int(lsn):
-    if not lsn:
-        return None
-    high, _, low = str(lsn).partition("/")
-    return (int(high, 16) << 32) + int(low, 16)
-
-
 def archive_lag(stats):
     """Seconds of WAL written but not yet archived (the measured RPO), or None when unknown.
 
@@ -305,11 +269,95 @@ def archive_lag(stats):
     return max(0.0, now - last_time)
 
 
+def archive_timeout_problems(running, configured, rpo_target):
+    """Why the archive_timeout in force cannot hold the RPO target (empty when it can).
+
+    running: the server's archive_timeout in seconds (None when unknown);
+    configured: the role's pgbackrest_archive_timeout. A WAL segment may wait
+    archive_timeout before it is switched and about as long again for the
+    push, so the budget is 2 x archive_timeout <= the RPO target (the rule of
+    roles/pgbackrest/tasks/validate.yml, checked here on the running server).
+    """
+    problems = []
+    if running is None:
+        return [f"archive_timeout unknown (pgbackrest_archive_timeout is {configured} s)"]
+    if running != configured:
+        problems.append(
+            f"the server runs archive_timeout {running} s, the role sets {configured} s "
+            "(pgbackrest_archive_timeout): reload PostgreSQL or correct the setting"
+        )
+    if running <= 0:
+        problems.append(
+            "archive_timeout 0: with little traffic a WAL segment is never switched, so the RPO is unbounded"
+        )
+    elif 2 * running > rpo_target:
+        problems.append(
+            f"2 x archive_timeout {running} s = {2 * running} s exceeds the RPO target {rpo_target} s "
+            "(pgbackrest_rpo_target_seconds): a segment may wait archive_timeout, the push as long again"
+        )
+    return problems
+
+
+def rpo_status(lag, rpo_target, archive_timeout):
+    """(status, text) of the measured archive lag against the RPO budget.
+
+    fail: unknown, or beyond the RPO target; warn: within the target but
+    beyond 2 x archive_timeout (the switch plus the push took longer than
+    their share of the budget: archiving falls behind); pass otherwise.
+    """
+    if lag is None:
+        return "fail", "archive lag unknown (nothing archived yet)"
+    budget = 2 * archive_timeout if archive_timeout and archive_timeout > 0 else None
+    text = f"WAL not yet in the repository: {lag:.1f} s; RPO target {rpo_target} s" + (
+        f", budget 2 x archive_timeout = {budget} s" if budget else ", no archive_timeout budget"
+    )
+    if lag > rpo_target:
+        return "fail", text + " - the RPO target is missed"
+    if budget is None:
+        return "fail", text + " - without archive_timeout the lag is bounded by traffic, not by the platform"
+    if lag > budget:
+        return "warn", text + " - beyond the archive_timeout budget: archiving falls behind, the target is at risk"
+    return "pass", text
+
+
 def archiving_healthy(stats):
     """No archive failure since the last success."""
     failed = stats.get("last_failed_time")
     archived = stats.get("last_archived_time")
     return stats.get("archived_count", 0) > 0 and (failed is None or (archived is not None and archived >= failed))
+
+
+# Where a backup-age check looks: the local repository (repo1) or the off-site one (repo2).
+REPOSITORIES = {
+    1: {"id": "pgbackrest.backup", "zh": "", "en": "", "where": ""},
+    2: {"id": "pgbackrest.offsite.backup", "zh": "异地仓库", "en": " in the off-site repository", "where": " in repo2"},
+}
+
+
+def check_backup_ages(checks, entry, repo, max_age_hours, now):
+    """One check per backup type of `max_age_hours` (type -> hours) in repository `repo` (1 local, 2 off-site).
+
+    Each passes when the newest backup that satisfies the type's schedule is
+    younger than the limit. Returns the figures: type -> {label, age_seconds}.
+    """
+    names = REPOSITORIES[repo]
+    newest = newest_backups(entry, repo)
+    figures = {}
+    for kind, limit_hours in sorted(max_age_hours.items()):
+        age, label = schedule_age(newest, kind, now)
+        zh, en = TYPE_NAMES.get(kind, (kind, kind))
+        figures[kind] = {"label": label, "age_seconds": None if age is None else round(age)}
+        checks.verdict(
+            f"{names['id']}.{kind}",
+            f"{names['zh']}最新{zh}备份在计划周期内",
+            f"Newest {en} backup{names['en']} within its schedule",
+            age is not None and age <= limit_hours * 3600,
+            f"newest backup{names['where']} satisfying the {kind} schedule: {label or 'none'}"
+            + (f", {age / 3600:.2f} h old" if age is not None else "")
+            + f"; limit {limit_hours} h",
+            None if age is None else round(age),
+        )
+    return figures
 
 
 def check_repo(checks, params):
@@ -343,22 +391,7 @@ def check_repo(checks, params):
         ", ".join(ciphers),
     )
     now = time.time()
-    newest = newest_backups(entry, 1)
-    figures["backups"] = {}
-    for kind, limit_hours in sorted(params["max_age_hours"].items()):
-        age, label = schedule_age(newest, kind, now)
-        zh, en = TYPE_NAMES.get(kind, (kind, kind))
-        figures["backups"][kind] = {"label": label, "age_seconds": None if age is None else round(age)}
-        checks.verdict(
-            f"pgbackrest.backup.{kind}",
-            f"最新{zh}备份在计划周期内",
-            f"Newest {en} backup within its schedule",
-            age is not None and age <= limit_hours * 3600,
-            f"newest backup satisfying the {kind} schedule: {label or 'none'}"
-            + (f", {age / 3600:.2f} h old" if age is not None else "")
-            + f"; limit {limit_hours} h",
-            None if age is None else round(age),
-        )
+    figures["backups"] = check_backup_ages(checks, entry, 1, params["max_age_hours"], now)
     archives = [a for a in entry.get("archive", []) if repo_key(a) == 1]
     ranges = [f"{a.get('min')}..{a.get('max')}" for a in archives if a.get("max")]
     checks.verdict(
@@ -372,33 +405,15 @@ def check_repo(checks, params):
     if params["offsite"]:
         figures["offsite"] = check_offsite(checks, params, entry, now)
     if params["timers"]:
-        inactive = []
-        for timer in params["timers"]:
-            _rc, state, _err = run(["systemctl", "is-active", timer])
-            if state.strip() != "active":
-                inactive.append(f"{timer} {state.strip() or 'unknown'}")
-        checks.verdict(
-            "pgbackrest.timers",
-            "备份与校验定时任务已启用",
-            "Backup and verify timers active",
-            not inactive,
-            f"{len(params['timers']) - len(inactive)}/{len(params['timers'])} timers active"
-            + (f"; not active: {', '.join(inactive)}" if inactive else ""),
-            len(params["timers"]) - len(inactive),
+        timers_verdict(
+            checks, "pgbackrest.timers", "备份与校验定时任务已启用", "Backup and verify timers active", params["timers"]
         )
-        _rc, shown, _err = run(
-            ["systemctl", "show", "-p", "Result", "-p", "ExecMainExitTimestamp", "pgbackrest-verify.service"]
-        )
-        fields = dict(line.partition("=")[::2] for line in shown.splitlines())
-        ran = bool(fields.get("ExecMainExitTimestamp"))
-        checks.add(
+        last_run(
+            checks,
             "pgbackrest.verify",
             "最近一次仓库校验(verify)结果",
             "Result of the last scheduled verify",
-            ("pass" if fields.get("Result") == "success" else "fail") if ran else "warn",
-            f"pgbackrest-verify.service: Result={fields.get('Result', 'unknown')}, last run "
-            f"{fields.get('ExecMainExitTimestamp') or 'never (first run on its schedule)'}",
-            fields.get("Result") if ran else None,
+            "pgbackrest-verify.service",
         )
     return figures
 
@@ -414,22 +429,7 @@ def check_offsite(checks, params, entry, now):
         f"repo2 status: {message or code}",
         code,
     )
-    figures = {"backups": {}}
-    newest = newest_backups(entry, 2)
-    for kind, limit_hours in sorted(params["offsite_max_age_hours"].items()):
-        age, label = schedule_age(newest, kind, now)
-        zh, en = TYPE_NAMES.get(kind, (kind, kind))
-        figures["backups"][kind] = {"label": label, "age_seconds": None if age is None else round(age)}
-        checks.verdict(
-            f"pgbackrest.offsite.backup.{kind}",
-            f"异地仓库最新{zh}备份在计划周期内",
-            f"Newest {en} backup in the off-site repository within its schedule",
-            age is not None and age <= limit_hours * 3600,
-            f"newest backup in repo2 satisfying the {kind} schedule: {label or 'none'}"
-            + (f", {age / 3600:.2f} h old" if age is not None else "")
-            + f"; limit {limit_hours} h",
-            None if age is None else round(age),
-        )
+    figures = {"backups": check_backup_ages(checks, entry, 2, params["offsite_max_age_hours"], now)}
     local, offsite = archive_max(entry, 1), archive_max(entry, 2)
     behind = segments_behind(local, offsite)
     figures.update({"archive_max": offsite, "segments_behind": behind})
@@ -526,16 +526,24 @@ def check_offsite_host(checks, params):
 
 
 def check_pg(checks, params):
-    argv = ["runuser", "-u", "postgres", "--", "psql", "-X", "-A", "-t", "-q", "-p", str(params["port"])]
-    rc, out, err = run([*argv, "-d", "postgres", "-c", ARCHIVER_SQL])
-    try:
-        stats = json.loads(out) if rc == 0 else None
-    except ValueError:
-        stats = None
+    stats, error = psql_json(ARCHIVER_SQL, params["port"])
     if stats is None:
-        checks.add("pgbackrest.archiving", "WAL 归档运行", "WAL archiving runs", "fail", (err or out).strip()[:300])
+        checks.add("pgbackrest.archiving", "WAL 归档运行", "WAL archiving runs", "fail", error[:300])
         return {}
     figures = check_wal_budget(checks, params, stats)
+    running = stats.get("archive_timeout")
+    problems = archive_timeout_problems(running, params["archive_timeout"], params["rpo_target_seconds"])
+    figures["archive_timeout_seconds"] = running
+    checks.verdict(
+        "pgbackrest.archive_timeout",
+        "archive_timeout 符合 RPO 预算",
+        "archive_timeout in force fits the RPO budget",
+        not problems,
+        "; ".join(problems)
+        or f"archive_timeout {running} s as the role sets (pgbackrest_archive_timeout); 2 x {running} s "
+        f"<= RPO target {params['rpo_target_seconds']} s",
+        running,
+    )
     if stats["in_recovery"]:
         checks.add(
             "pgbackrest.archiving",
@@ -558,14 +566,13 @@ def check_pg(checks, params):
     )
     lag = archive_lag(stats)
     figures.update({"archive_lag_seconds": None if lag is None else round(lag, 1), "pending_segments": stats["ready"]})
-    checks.verdict(
+    status, text = rpo_status(lag, params["rpo_target_seconds"], running)
+    checks.add(
         "pgbackrest.rpo",
         "归档延迟(实测 RPO)在目标内",
         "Archive lag (measured RPO) within target",
-        lag is not None and lag <= params["rpo_target_seconds"],
-        f"WAL not yet in the repository: {'unknown' if lag is None else f'{lag:.1f} s'} "
-        f"({stats['ready']} completed segment(s) waiting); RPO target {params['rpo_target_seconds']} s, "
-        f"archive_timeout {stats['archive_timeout']}",
+        status,
+        f"{text} ({stats['ready']} completed segment(s) waiting)",
         figures["archive_lag_seconds"],
     )
     return figures

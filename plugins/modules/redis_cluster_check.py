@@ -14,10 +14,12 @@ description:
     promises holds.
   - Per instance - reachable and authenticated with the operations user; the
     default user is refused without a password; the application user is
-    refused FLUSHALL and CONFIG; persistence (AOF fsync policy, RDB save
+    refused CONFIG (tried) and FLUSHALL (asked with ACL DRYRUN, never sent); persistence (AOF fsync policy, RDB save
     points) and maxmemory as configured, with the last RDB save and AOF write
-    healthy; key count, ops/s, hit rate, memory and connected clients as
-    measured figures.
+    healthy. Key count, ops/s, hit rate, memory against maxmemory, clients
+    against maxclients, rejected connections and evicted keys are figures,
+    not checks - they are returned in C(metrics) and quoted in the evidence of
+    the alert-threshold check that judges them.
   - Cluster mode, from the first reachable local instance - cluster_state ok;
     all 16384 slots assigned and ok; the expected number of masters, each with
     the expected number of connected replicas; no node failing, in handshake
@@ -37,6 +39,9 @@ description:
     large instance, a replica's link to its master. A crossed threshold is a
     C(warn) naming the figure, the limit and the setting to look at; the
     inspection report lists it for the on-call engineer.
+  - An expectation the caller does not pass (C(maxmemory), C(maxmemory_policy), C(sysctl); with C(tls),
+    C(tls_auth_clients) and C(tls_protocols)) is not judged, and the check it belongs to fails saying so -
+    never a pass. C(roles/redis/tasks/verify.yml) passes them all from the role's variables.
   - TLS (C(tls=true)) - every connection is TLS with the CA verified (and the
     address checked against the certificate's subjectAltName) and the client
     certificate sent; per instance the server offers only TLS (C(port 0),
@@ -99,18 +104,17 @@ options:
     default: ""
   maxmemory:
     description:
-      - Expected maxmemory, in bytes or with a Redis unit (C(64mb) = 64 x 1024 x 1024, C(64m) = 64 x 1000 x 1000);
-        C(0) or empty = no check.
+      - Expected maxmemory (C(redis_maxmemory)), in bytes or with a Redis unit (C(64mb) = 64 x 1024 x 1024,
+        C(64m) = 64 x 1000 x 1000); C(0) expects no limit. Not passed - the persistence check fails, not judged.
     type: str
-    default: "0"
   maxmemory_policy:
-    description: Expected maxmemory-policy ("" = no check).
+    description: Expected maxmemory-policy (C(redis_maxmemory_policy)). Not passed or empty - not judged, a fail.
     type: str
-    default: ""
   sysctl:
-    description: 'Expected kernel settings, name to value, e.g. C({"vm.overcommit_memory": 1}).'
+    description:
+      - 'Expected kernel settings (C(redis_sysctl)), name to value, e.g. C({"vm.overcommit_memory": 1}).'
+      - Not passed - the check C(redis.os.sysctl) fails, not judged; C({}) - no kernel setting is expected.
     type: dict
-    default: {}
   sysctl_file:
     description: The sysctl.d file the role writes (persistent settings).
     type: path
@@ -125,8 +129,9 @@ options:
     default: /etc/systemd/system/redis-disable-thp.service
   alert_thresholds:
     description:
-      - Limits above (or, for the hit rate, below) which an instance gets a C(warn). Keys left out keep
-        their defaults; C(0) switches a limit off.
+      - Limits above (or, for the hit rate, below) which an instance gets a C(warn) (C(redis_alert_thresholds)).
+        Keys left out keep their defaults, which are the role's (tests/test_check_settings.py compares them);
+        C(0) switches a limit off.
     type: dict
     default: {}
     suboptions:
@@ -168,14 +173,16 @@ options:
     description: Private key of C(tls_cert_file).
     type: path
   tls_auth_clients:
-    description: Expected tls-auth-clients (C(yes), C(optional), C(no)); empty = no check.
+    description:
+      - Expected tls-auth-clients (C(yes), C(optional), C(no)). With C(tls), not passed or empty - the TLS check
+        fails, not judged.
     type: str
-    default: ""
   tls_protocols:
-    description: Expected tls-protocols, e.g. C([TLSv1.2, TLSv1.3]); empty = no check.
+    description:
+      - Expected tls-protocols, e.g. C([TLSv1.2, TLSv1.3]). With C(tls), not passed or empty - the TLS check
+        fails, not judged.
     type: list
     elements: str
-    default: []
   tls_min_valid_days:
     description: The check C(redis.node.<port>.tls_cert_expiry) fails when the certificate expires sooner.
     type: int
@@ -188,6 +195,7 @@ options:
     description: Socket timeout in seconds.
     type: float
     default: 3.0
+extends_documentation_fragment: [govops_check]
 author: govops maintainers
 """
 
@@ -214,22 +222,8 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
-checks:
-  description: One item per check, in the order they ran.
-  returned: always
-  type: list
-  elements: dict
-  contains:
-    id: {description: "Stable check id, e.g. redis.cluster.anti_affinity.", type: str}
-    title: {description: "Title, {zh_CN, en}.", type: dict}
-    status: {description: pass, fail, warn or skip., type: str}
-    evidence: {description: What was looked at and what was found., type: str}
-    measured: {description: The figure or value found., type: raw}
-summary:
-  description: Counts per status and the total.
-  returned: always
-  type: dict
-  sample: {pass: 20, fail: 0, warn: 3, skip: 0, total: 23}
+checks: {description: One item per check, in order (fields under NOTES)., returned: always, type: list, elements: dict}
+summary: {description: Checks per status and the total (NOTES)., returned: always, type: dict}
 cluster_nodes:
   description: CLUSTER NODES as seen from the first reachable local instance, parsed.
   returned: always (empty in standalone mode or when no instance answered)
@@ -239,13 +233,14 @@ cluster_nodes:
             slots: [[0, 5460]], link: connected}]
 metrics:
   description:
-    - Per port - keys, ops_per_sec, hit_rate (percent or null), used_memory, connected_clients, role, and
-      alerts (the thresholds crossed, as sentences).
+    - Per port, the figures (not checks) - keys, ops_per_sec, hit_rate (percent or null), used_memory,
+      maxmemory, memory_percent (of maxmemory, null without a limit), connected_clients, maxclients,
+      rejected_connections, evicted_keys, role, and alerts (the thresholds crossed, as sentences; judged by
+      the check C(redis.node.<port>.alerts)).
   returned: always
   type: dict
 """
 
-import contextlib
 import os
 import socket
 import ssl
@@ -253,164 +248,19 @@ import time
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.govops_checks import CheckList, in_container
-
-CLUSTER_SLOTS = 16384
-BAD_FLAGS = ("fail", "fail?", "handshake", "noaddr")
-
-
-class RespError(Exception):
-    """An error reply (-ERR, -NOAUTH, -NOPERM, -MOVED ...) from the server."""
-
-
-class Resp:
-    """A minimal RESP2 client: enough for AUTH, INFO, CONFIG GET, CLUSTER and string commands."""
-
-    def __init__(self, host, port, timeout=3.0, context=None):
-        sock = socket.create_connection((host, port), timeout=timeout)
-        if context is not None:
-            try:
-                # server_hostname: the address is checked against the certificate's subjectAltName.
-                sock = context.wrap_socket(sock, server_hostname=host)
-            except (OSError, ValueError):
-                sock.close()
-                raise
-        self.sock = sock
-        self.buf = b""
-
-    def close(self):
-        with contextlib.suppress(OSError):
-            self.sock.close()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-
-    def call(self, *args):
-        self.sock.sendall(encode_command(args))
-        return self._read()
-
-    def _line(self):
-        while b"\r\n" not in self.buf:
-            chunk = self.sock.recv(65536)
-            if not chunk:
-                raise ConnectionError("connection closed by server")
-            self.buf += chunk
-        line, self.buf = self.buf.split(b"\r\n", 1)
-        return line
-
-    def _exact(self, size):
-        while len(self.buf) < size + 2:
-            chunk = self.sock.recv(65536)
-            if not chunk:
-                raise ConnectionError("connection closed by server")
-            self.buf += chunk
-        data, self.buf = self.buf[:size], self.buf[size + 2 :]
-        return data
-
-    def _read(self):
-        line = self._line()
-        kind, rest = line[:1], line[1:]
-        if kind == b"+":
-            return rest.decode()
-        if kind == b"-":
-            raise RespError(rest.decode())
-        if kind == b":":
-            return int(rest)
-        if kind == b"$":
-            size = int(rest)
-            return None if size < 0 else self._exact(size).decode(errors="replace")
-        if kind == b"*":
-            size = int(rest)
-            return None if size < 0 else [self._read() for _ in range(size)]
-        raise ConnectionError(f"unexpected reply type {kind!r}")
-
-
-def encode_command(args):
-    """RESP array of bulk strings for one command."""
-    out = [b"*%d\r\n" % len(args)]
-    for arg in args:
-        data = arg if isinstance(arg, bytes) else str(arg).encode()
-        out.append(b"$%d\r\n%s\r\n" % (len(data), data))
-    return b"".join(out)
-
-
-def parse_info(text):
-    """INFO output -> flat dict; numbers become int/float; keyspace lines become dicts."""
-    info = {}
-    for raw in (text or "").splitlines():
-        line = raw.strip()
-        if not line or line.startswith("#") or ":" not in line:
-            continue
-        key, value = line.split(":", 1)
-        if key.startswith("db") and "=" in value:
-            info[key] = {k: _number(v) for k, v in (part.split("=", 1) for part in value.split(",") if "=" in part)}
-        else:
-            info[key] = _number(value)
-    return info
-
-
-def _number(value):
-    for kind in (int, float):
-        try:
-            return kind(value)
-        except ValueError:
-            continue
-    return value
-
-
-def key_count(info):
-    return sum(v.get("keys", 0) for k, v in info.items() if k.startswith("db") and isinstance(v, dict))
-
-
-def hit_rate(info):
-    """Percent of keyspace lookups that hit, or None before the first lookup."""
-    hits, misses = info.get("keyspace_hits", 0), info.get("keyspace_misses", 0)
-    total = hits + misses
-    return None if not total else round(100.0 * hits / total, 2)
-
-
-def parse_cluster_nodes(text):
-    """CLUSTER NODES output -> list of nodes (id, ip, port, role, master_id, flags, slots, link)."""
-    nodes = []
-    for raw in (text or "").splitlines():
-        fields = raw.split()
-        if len(fields) < 8:
-            continue
-        address = fields[1].split(",", 1)[0]
-        hostport = address.split("@", 1)[0]
-        ip, _, port = hostport.rpartition(":")
-        flags = fields[2].split(",")
-        slots = []
-        for item in fields[8:]:
-            if item.startswith("["):
-                continue  # a slot being migrated/imported: [slot->-id] / [slot-<-id]
-            start, _, end = item.partition("-")
-            slots.append([int(start), int(end or start)])
-        role = "master" if "master" in flags else "replica" if "slave" in flags else "unknown"
-        nodes.append(
-            {
-                "id": fields[0],
-                "ip": ip,
-                "port": int(port) if port.isdigit() else 0,
-                "role": role,
-                "master_id": None if fields[3] == "-" else fields[3],
-                "flags": flags,
-                "myself": "myself" in flags,
-                "slots": slots,
-                "link": fields[7],
-            }
-        )
-    return nodes
-
-
-def slot_count(node):
-    return sum(end - start + 1 for start, end in node["slots"])
-
-
-def healthy(node):
-    return not any(flag in BAD_FLAGS for flag in node["flags"]) and node["link"] == "connected"
+from ansible.module_utils.govops_redis import (
+    CLUSTER_SLOTS,
+    Resp,
+    RespError,
+    config_get,
+    healthy,
+    hit_rate,
+    key_count,
+    memory_bytes,
+    number,
+    parse_cluster_nodes,
+    parse_info,
+)
 
 
 def topology(nodes):
@@ -440,39 +290,63 @@ def anti_affinity_violations(nodes, expected_replicas):
     return problems
 
 
-MEMORY_UNITS = {"": 1, "b": 1, "k": 1000, "kb": 1024, "m": 1000**2, "mb": 1024**2, "g": 1000**3, "gb": 1024**3}
+def instance_figures(info, maxmemory, maxclients):
+    """The figures of one instance (not checks): load, memory against maxmemory, clients against maxclients."""
+    used = info.get("used_memory")
+    return {
+        "keys": key_count(info),
+        "ops_per_sec": info.get("instantaneous_ops_per_sec"),
+        "hit_rate": hit_rate(info),
+        "used_memory": used,
+        "used_memory_human": info.get("used_memory_human"),
+        "maxmemory": maxmemory,
+        "memory_percent": round(100.0 * used / maxmemory, 1) if maxmemory and isinstance(used, int) else None,
+        "connected_clients": info.get("connected_clients"),
+        "maxclients": maxclients,
+        "rejected_connections": info.get("rejected_connections"),
+        "evicted_keys": info.get("evicted_keys"),
+        "role": info.get("role"),
+    }
 
 
-def memory_bytes(value):
-    """A redis.conf memory size (64mb, 1g, 1048576) in bytes, with Redis's units."""
-    text = str(value or "0").strip().lower()
-    digits = text.rstrip("kmgb")
-    unit = text[len(digits) :]
-    if not digits.isdigit() or unit not in MEMORY_UNITS:
-        raise ValueError(f"not a redis memory size: {value!r}")
-    return int(digits) * MEMORY_UNITS[unit]
+def figures_text(m):
+    """One line of figures for the evidence of the alert check."""
+    memory = f"memory {m['used_memory_human']}" + (
+        f" = {m['memory_percent']} % of maxmemory {m['maxmemory']}"
+        if m["memory_percent"] is not None
+        else " (no maxmemory)"
+    )
+    return (
+        f"figures: keys {m['keys']}, {m['ops_per_sec']} ops/s, hit rate "
+        f"{'n/a (no lookups yet)' if m['hit_rate'] is None else str(m['hit_rate']) + ' %'}, {memory}, "
+        f"{m['connected_clients']} of {m['maxclients']} client(s), {m['rejected_connections']} rejected, "
+        f"{m['evicted_keys']} evicted, role {m['role']}"
+    )
 
 
-ALERT_DEFAULTS = {
-    "memory_percent": 80.0,
-    "clients_percent": 80.0,
-    "rejected_connections": 0,
-    "hit_rate_min_percent": 0.0,
-    "hit_rate_min_lookups": 10000,
-    "fragmentation_ratio": 1.5,
-}
+ALERT_KEYS = (
+    "memory_percent",
+    "clients_percent",
+    "rejected_connections",
+    "hit_rate_min_percent",
+    "hit_rate_min_lookups",
+    "fragmentation_ratio",
+)
 FRAGMENTATION_MIN_RSS = 64 * 1024 * 1024
 
 
-def alerts(info, maxmemory, maxclients, thresholds=None):
+def alerts(info, maxmemory, maxclients, thresholds):
     """The alert thresholds an instance crosses, as sentences that name the setting to look at.
 
     info: parsed INFO; maxmemory: bytes (0 = no limit); maxclients: int;
-    thresholds: ALERT_DEFAULTS overridden by the caller (0 switches a limit off).
+    thresholds: every key of ALERT_KEYS (redis_alert_thresholds; 0 switches a limit off).
     """
-    limits = {**ALERT_DEFAULTS, **{k: v for k, v in (thresholds or {}).items() if v is not None}}
+    lacking = [key for key in ALERT_KEYS if (thresholds or {}).get(key) is None]
+    if lacking:
+        raise ValueError(f"alert_thresholds lacks {', '.join(lacking)} (redis_alert_thresholds)")
+    limits = thresholds
     found = []
-    used = _number(info.get("used_memory", 0))
+    used = number(info.get("used_memory", 0))
     if maxmemory and limits["memory_percent"]:
         percent = round(100.0 * used / maxmemory, 1)
         if percent > limits["memory_percent"]:
@@ -480,7 +354,7 @@ def alerts(info, maxmemory, maxclients, thresholds=None):
                 f"memory {percent} % of maxmemory (limit {limits['memory_percent']} %): "
                 "raise redis_maxmemory or add shards; evictions follow"
             )
-    clients = _number(info.get("connected_clients", 0))
+    clients = number(info.get("connected_clients", 0))
     if maxclients and limits["clients_percent"]:
         percent = round(100.0 * clients / maxclients, 1)
         if percent > limits["clients_percent"]:
@@ -488,10 +362,10 @@ def alerts(info, maxmemory, maxclients, thresholds=None):
                 f"{clients} clients, {percent} % of maxclients {maxclients} (limit {limits['clients_percent']} %): "
                 "check the application's connection pools"
             )
-    rejected = _number(info.get("rejected_connections", 0))
+    rejected = number(info.get("rejected_connections", 0))
     if rejected > limits["rejected_connections"]:
         found.append(f"{rejected} connection(s) rejected at maxclients since the start: clients were turned away")
-    lookups = _number(info.get("keyspace_hits", 0)) + _number(info.get("keyspace_misses", 0))
+    lookups = number(info.get("keyspace_hits", 0)) + number(info.get("keyspace_misses", 0))
     rate = hit_rate(info)
     judged = limits["hit_rate_min_percent"] and lookups >= limits["hit_rate_min_lookups"] and rate is not None
     if judged and rate < limits["hit_rate_min_percent"]:
@@ -500,7 +374,7 @@ def alerts(info, maxmemory, maxclients, thresholds=None):
             "cache penetration or avalanche, see the runbook in roles/redis/README.md"
         )
     ratio = info.get("mem_fragmentation_ratio")
-    rss = _number(info.get("used_memory_rss", 0))
+    rss = number(info.get("used_memory_rss", 0))
     large = isinstance(ratio, (int, float)) and rss > FRAGMENTATION_MIN_RSS
     if limits["fragmentation_ratio"] and large and ratio > limits["fragmentation_ratio"]:
         found.append(
@@ -524,8 +398,11 @@ def tls_context(ca_file, cert_file=None, key_file=None):
     return context
 
 
-def tls_config_problems(found, port, auth_clients="", protocols=()):
-    """What in an instance's CONFIG GET values breaks "TLS only on this port" (clients, replication, bus)."""
+def tls_config_problems(found, port, auth_clients, protocols):
+    """What in an instance's CONFIG GET values breaks "TLS only on this port" (clients, replication, bus).
+
+    auth_clients and protocols are the expected values; None or empty cannot be judged and is a problem.
+    """
     problems = []
     if str(found.get("port")) != "0":
         problems.append(f"port {found.get('port')} (a plaintext listener; expected 0)")
@@ -534,9 +411,17 @@ def tls_config_problems(found, port, auth_clients="", protocols=()):
     for name in ("tls-cluster", "tls-replication"):
         if found.get(name) != "yes":
             problems.append(f"{name} {found.get(name)} (expected yes)")
-    if auth_clients and found.get("tls-auth-clients") != auth_clients:
+    if not auth_clients:
+        problems.append(
+            f"tls-auth-clients {found.get('tls-auth-clients')} not judged: no expected value (redis_tls_auth_clients)"
+        )
+    elif found.get("tls-auth-clients") != auth_clients:
         problems.append(f"tls-auth-clients {found.get('tls-auth-clients')} (expected {auth_clients})")
-    if protocols and sorted((found.get("tls-protocols") or "").split()) != sorted(protocols):
+    if not protocols:
+        problems.append(
+            f"tls-protocols '{found.get('tls-protocols')}' not judged: no expected value (redis_tls_protocols)"
+        )
+    elif sorted((found.get("tls-protocols") or "").split()) != sorted(protocols):
         problems.append(f"tls-protocols '{found.get('tls-protocols')}' (expected '{' '.join(protocols)}')")
     return problems
 
@@ -572,9 +457,15 @@ def plaintext_refused(host, port, timeout=3.0):
     return False, f"a plaintext reply: {reply!r}"
 
 
-def config_get(conn, name):
-    reply = conn.call("CONFIG", "GET", name)
-    return reply[1] if reply and len(reply) >= 2 else None
+def dry_run_refused(conn, user, *command):
+    """(True, message) when ACL DRYRUN says `user` may not run the command; nothing is executed."""
+    try:
+        reply = conn.call("ACL", "DRYRUN", user, *command)
+    except RespError as exc:
+        return False, f"ACL DRYRUN failed, cannot judge: {exc}"
+    if reply == "OK":
+        return False, "allowed"
+    return "no permissions" in str(reply), str(reply)
 
 
 def refused(conn, *command):
@@ -606,10 +497,7 @@ class Checker:
     def connect(self, port, user=None, password=None, host=None):
         if self.tls_error:
             raise OSError(self.tls_error)
-        conn = Resp(host or self.params["address"], port, self.params["timeout"], self.context)
-        if user is not None:
-            conn.call("AUTH", user, password)
-        return conn
+        return Resp(host or self.params["address"], port, self.params["timeout"], self.context, user, password)
 
     def instance(self, port):
         params = self.params
@@ -639,41 +527,25 @@ class Checker:
             )
             self.persistence(conn, port, info)
             self.tls(conn, port)
-            crossed = alerts(
-                info,
-                memory_bytes(config_get(conn, "maxmemory") or 0),
-                int(config_get(conn, "maxclients") or 0),
-                params["alert_thresholds"],
-            )
-            self.metrics[str(port)] = {
-                "keys": key_count(info),
-                "ops_per_sec": info.get("instantaneous_ops_per_sec"),
-                "hit_rate": hit_rate(info),
-                "used_memory": info.get("used_memory"),
-                "used_memory_human": info.get("used_memory_human"),
-                "connected_clients": info.get("connected_clients"),
-                "role": info.get("role"),
-                "alerts": crossed,
-            }
-        m = self.metrics[str(port)]
-        self.checks.add(
-            f"{prefix}.metrics",
-            f"实例 {port} 运行指标",
-            f"Instance {port} figures",
-            "pass",
-            f"keys {m['keys']}, {m['ops_per_sec']} ops/s, hit rate "
-            f"{'n/a (no lookups yet)' if m['hit_rate'] is None else str(m['hit_rate']) + ' %'}, "
-            f"memory {m['used_memory_human']}, {m['connected_clients']} client(s), role {m['role']}",
-            m,
-        )
+            maxmemory = memory_bytes(config_get(conn, "maxmemory") or 0)
+            maxclients = int(config_get(conn, "maxclients") or 0)
+            m = instance_figures(info, maxmemory, maxclients)
+            m["alerts"] = alerts(info, maxmemory, maxclients, params["alert_thresholds"])
+            self.metrics[str(port)] = m
+        # The figures are reported, not judged on their own: the alert check
+        # below judges them against redis_alert_thresholds and quotes them.
         self.checks.add(
             f"{prefix}.alerts",
             f"实例 {port} 告警阈值",
             f"Instance {port} alert thresholds",
             "warn" if m["alerts"] else "pass",
-            "; ".join(m["alerts"])
-            or "no threshold crossed (memory, clients, rejected connections, hit rate, "
-            "fragmentation, replication link)",
+            (
+                "; ".join(m["alerts"])
+                or "no threshold crossed (memory, clients, rejected connections, hit rate, "
+                "fragmentation, replication link)"
+            )
+            + "; "
+            + figures_text(m),
             m["alerts"],
         )
         self.access_control(port)
@@ -745,14 +617,22 @@ class Checker:
             ok,
             f"PING without AUTH -> {text}",
         )
+        # FLUSHALL is never sent: should the ACL be wrong, it would empty the
+        # instance. The server is asked whether the application user could run
+        # it (ACL DRYRUN, as the operations user); CONFIG GET is harmless and is
+        # tried as the application user itself.
         try:
             with self.connect(port, params["app_user"], params["app_password"]) as app:
-                flush_ok, flush_text = refused(app, "FLUSHALL")
                 config_ok, config_text = refused(app, "CONFIG", "GET", "maxmemory")
+            with self.connect(port, params["ops_user"], params["ops_password"]) as ops:
+                flush_ok, flush_text = dry_run_refused(ops, params["app_user"], "FLUSHALL")
             ok = flush_ok and config_ok
-            evidence = f"as {params['app_user']}: FLUSHALL -> {flush_text}; CONFIG GET -> {config_text}"
+            evidence = (
+                f"as {params['app_user']}: CONFIG GET -> {config_text}; ACL DRYRUN {params['app_user']} FLUSHALL "
+                f"(asked as {params['ops_user']}, nothing run) -> {flush_text}"
+            )
         except (OSError, ConnectionError, RespError) as exc:
-            ok, evidence = False, f"AUTH {params['app_user']} failed: {exc}"
+            ok, evidence = False, f"AUTH {params['app_user']} or {params['ops_user']} failed: {exc}"
         self.checks.verdict(
             f"redis.node.{port}.app_acl",
             f"实例 {port} 应用账号禁止危险命令",
@@ -773,14 +653,23 @@ class Checker:
             problems.append(f"appendfsync {found['appendfsync']} (expected {params['appendfsync']})")
         if (found["save"] or "").split() != params["save"].split():
             problems.append(f"save '{found['save']}' (expected '{params['save']}')")
-        try:
-            wanted_memory = memory_bytes(params["maxmemory"])
-        except ValueError as exc:
-            wanted_memory = None
-            problems.append(str(exc))
-        if wanted_memory and str(found["maxmemory"]) != str(wanted_memory):
-            problems.append(f"maxmemory {found['maxmemory']} (expected {params['maxmemory']} = {wanted_memory})")
-        if params["maxmemory_policy"] and found["maxmemory-policy"] != params["maxmemory_policy"]:
+        if params["maxmemory"] is None:
+            problems.append(f"maxmemory {found['maxmemory']} not judged: no expected value (redis_maxmemory)")
+        else:
+            try:
+                wanted_memory = memory_bytes(params["maxmemory"])
+            except ValueError as exc:
+                problems.append(str(exc))
+            else:
+                if str(found["maxmemory"]) != str(wanted_memory):
+                    problems.append(
+                        f"maxmemory {found['maxmemory']} (expected {params['maxmemory']} = {wanted_memory})"
+                    )
+        if not params["maxmemory_policy"]:
+            problems.append(
+                f"maxmemory-policy {found['maxmemory-policy']} not judged: no expected value (redis_maxmemory_policy)"
+            )
+        elif found["maxmemory-policy"] != params["maxmemory_policy"]:
             problems.append(f"maxmemory-policy {found['maxmemory-policy']} (expected {params['maxmemory_policy']})")
         if info.get("rdb_last_bgsave_status") != "ok":
             problems.append(f"last RDB save {info.get('rdb_last_bgsave_status')}")
@@ -907,7 +796,15 @@ class Checker:
         params = self.params
         persisted = read_sysctl_file(params["sysctl_file"])
         container = in_container()
-        for name, wanted in sorted(params["sysctl"].items()):
+        if params["sysctl"] is None:
+            self.checks.verdict(
+                "redis.os.sysctl",
+                "内核参数",
+                "Kernel settings",
+                False,
+                "not judged: no expected kernel settings were passed (redis_sysctl)",
+            )
+        for name, wanted in sorted((params["sysctl"] or {}).items()):
             runtime = read_text(os.path.join("/proc/sys", *name.split(".")))
             self.os_result(
                 f"redis.os.{name}",
@@ -981,9 +878,9 @@ def main():
             "appendonly": {"type": "bool", "default": True},
             "appendfsync": {"type": "str", "default": "everysec"},
             "save": {"type": "str", "default": ""},
-            "maxmemory": {"type": "str", "default": "0"},
-            "maxmemory_policy": {"type": "str", "default": ""},
-            "sysctl": {"type": "dict", "default": {}},
+            "maxmemory": {"type": "str"},
+            "maxmemory_policy": {"type": "str"},
+            "sysctl": {"type": "dict"},
             "sysctl_file": {"type": "path", "default": "/etc/sysctl.d/60-redis.conf"},
             "thp_disabled": {"type": "bool", "default": True},
             "thp_unit": {"type": "path", "default": "/etc/systemd/system/redis-disable-thp.service"},
@@ -1003,8 +900,8 @@ def main():
             "tls_ca_file": {"type": "path"},
             "tls_cert_file": {"type": "path"},
             "tls_key_file": {"type": "path"},
-            "tls_auth_clients": {"type": "str", "default": ""},
-            "tls_protocols": {"type": "list", "elements": "str", "default": []},
+            "tls_auth_clients": {"type": "str"},
+            "tls_protocols": {"type": "list", "elements": "str"},
             "tls_min_valid_days": {"type": "int", "default": 30},
             "probe_prefix": {"type": "str", "default": "__govops:probe:"},
             "timeout": {"type": "float", "default": 3.0},

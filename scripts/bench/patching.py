@@ -21,7 +21,10 @@ service at the same moment. Writes docs/benchmarks/patching.md and .json.
 
 Run from the repository root after `source scripts/lib.sh`:
     python3 scripts/bench/patching.py --hosts 3
-Containers are removed at the end (--keep leaves them).
+    python3 scripts/bench/patching.py --report   # the page again from patching.json, nothing run
+Containers are removed at the end (--keep leaves them). The page is
+markdown(data) of the JSON alone: every sentence that states a result is
+computed from the figures of the run.
 """
 
 from __future__ import annotations
@@ -35,7 +38,7 @@ import time
 from datetime import UTC, datetime
 
 import benchlib
-from benchlib import IMAGE, REPO, sh
+from benchlib import IMAGE, REPO, machine_line, sh, write_figures
 
 WORK = REPO / ".cache" / "bench" / "patching"
 NETWORK = "bench-patching"
@@ -122,6 +125,7 @@ def write_files(count):
                 "patching_windows": [{"days": ["sat", "sun"], "start": "22:00", "end": "06:00"}],
                 "patching_now": "2026-11-21T23:00:00+08:00",
                 "patching_stage": "test",
+                "patching_test_group": "patching_hosts",
                 "__molecule_demo_packages": PACKAGES,
             },
             "children": {
@@ -150,10 +154,27 @@ def marks(count):
     return result
 
 
+def reboots(label):
+    """Per host, what the role's own record of this run says about reboots."""
+    records = sorted((WORK / "evidence" / "patching" / "runs" / f"bench-{label}").glob("*.json"))
+    if not records:
+        sys.exit(f"error: the {label} run wrote no patching record under {WORK / 'evidence'}")
+    result = {}
+    for path in records:
+        record = json.loads(path.read_text(encoding="utf-8"))
+        result[record["host"]] = {
+            "verdict": record["verdict"],
+            "reboot_required": str(record["reboot_required"]).lower() == "true",
+            "rebooted": str(record["rebooted"]).lower() == "true",
+        }
+    return result
+
+
 def measure(label, serial, count):
     start = time.monotonic()
     playbook(WORK / "bench.yml", "-e", f"bench_serial={serial}", "-e", f"patching_run_id=bench-{label}")
     wall = time.monotonic() - start
+    records = reboots(label)
     spans = marks(count)
     events = sorted([(down, 1) for down, _up in spans.values()] + [(up, -1) for _down, up in spans.values()])
     current = peak = 0
@@ -164,11 +185,65 @@ def measure(label, serial, count):
     return {
         "serial": serial,
         "wall_seconds": round(wall, 2),
+        "marks": {host: [down, up] for host, (down, up) in sorted(spans.items())},
         "out_of_service_seconds": {host: round(up - down, 2) for host, (down, up) in sorted(spans.items())},
         "max_out_of_service_seconds": round(max(up - down for down, up in spans.values()), 2),
         "max_hosts_out_of_service_at_once": peak,
         "whole_tier_out_of_service_seconds": round(all_down, 2) if count > 1 else None,
+        "records": records,
     }
+
+
+def reading(data):
+    """The page's conclusions, each computed from the runs (zh-CN, English)."""
+    runs, hosts = data["runs"], data["hosts"]
+    rolling, naive = runs["rolling"], runs["naive"]
+    zh, en = [], []
+    if naive["wall_seconds"] == rolling["wall_seconds"]:
+        zh.append(f"墙钟时间：两次运行相同，均为 {naive['wall_seconds']} s。")
+        en.append(f"Wall time: both runs took {naive['wall_seconds']} s.")
+    else:
+        faster, slower = (
+            ("naive", "rolling") if naive["wall_seconds"] < rolling["wall_seconds"] else ("rolling", "naive")
+        )
+        zh.append(
+            f"墙钟时间：{faster} 运行 {runs[faster]['wall_seconds']} s，短于 {slower} 的 "
+            f"{runs[slower]['wall_seconds']} s。"
+        )
+        en.append(
+            f"Wall time: the {faster} run took {runs[faster]['wall_seconds']} s, less than the {slower} run's "
+            f"{runs[slower]['wall_seconds']} s."
+        )
+    for label in ("rolling", "naive"):
+        r = runs[label]
+        peak, whole = r["max_hosts_out_of_service_at_once"], r["whole_tier_out_of_service_seconds"]
+        if hosts == 1:
+            zh.append(f"{label}：只有 1 台主机，它停止服务的 {r['max_out_of_service_seconds']} s 即整层停止服务。")
+            en.append(
+                f"{label}: one host only, so its {r['max_out_of_service_seconds']} s out of service "
+                "is the whole tier's."
+            )
+        elif peak <= 1:
+            zh.append(f"{label}：任何时刻最多 1 台主机停止服务，整层从未同时停止服务。")
+            en.append(f"{label}: never more than one host out of service at a time; the tier was never all out.")
+        elif whole:
+            zh.append(f"{label}：最多 {peak} 台（共 {hosts} 台）同时停止服务，整层同时停止服务 {whole} s。")
+            en.append(
+                f"{label}: up to {peak} of {hosts} hosts out of service at once; the whole tier was out for {whole} s."
+            )
+        else:
+            zh.append(f"{label}：最多 {peak} 台（共 {hosts} 台）同时停止服务，整层未同时停止服务。")
+            en.append(f"{label}: up to {peak} of {hosts} hosts out of service at once; the tier was never all out.")
+    recorded = [h for r in runs.values() for h in r.get("records", {}).values()]
+    if recorded:
+        asked = sum(1 for h in recorded if h["reboot_required"])
+        done = sum(1 for h in recorded if h["rebooted"])
+        zh.append(f"角色记录：{len(recorded)} 次主机补丁中 {asked} 次需要重启，实际重启 {done} 次。")
+        en.append(f"The role's records: {asked} of {len(recorded)} host patches asked for a reboot, {done} rebooted.")
+        if asked > done:
+            zh.append("未执行的重启不在上面的停止服务时间内；真实主机还要加上重启时间。")
+            en.append("A reboot not done is not in the out-of-service times above; a real host adds its reboot.")
+    return " ".join(zh), " ".join(en)
 
 
 def markdown(data):
@@ -185,24 +260,24 @@ def markdown(data):
         for host in sorted(data["runs"]["rolling"]["out_of_service_seconds"])
     )
     m = data["machine"]
+    order = data.get("order", list(data["runs"]))
+    zh, en = reading(data)
     return f"""# 补丁滚动更新基准 / Patching benchmark: rolling vs all at once
 
-Measured by `scripts/bench/patching.py` on {data["date"]} (issue 8). Numbers are produced by the
-script; do not edit them by hand — rerun it.
+Generated by `scripts/bench/patching.py` from `patching.json` (`--report` rebuilds it without running
+anything); do not edit by hand. Measured on {data["date"]} (issue 8).
 
 - Size used: **{data["hosts"]} hosts** (+1 repository container), packages {", ".join(PACKAGES)} 1.0 → 1.1
   from the local apt repository of molecule/patching (`files/build_repo.py`).
-- Full-size run (the lab's application tier is larger):
-  `source scripts/lib.sh && python3 scripts/bench/patching.py --hosts 8`
 - This run: `{data["command"]}`
-- Machine: {m["nproc"]} CPUs, {m["ram_gib"]} GiB RAM, load average at start {m["load_average_at_start"]}, kernel
-  {m["kernel"]}; {m["ansible"]}; {m["podman"]}; image {m["image"]}. The machine was shared with other work.
+- {machine_line(m, data.get("load_average_at_end"))}
+- Versions: kernel {m["kernel"]}; {m["ansible"]}; {m["podman"]}; image {m["image"]}.
 
 Both runs use roles/patching unchanged (plan, gates, configuration backup, apply, needrestart/reboot
 handling, record); only `serial` differs. Out of service = on the host, from the tier hook just before
-the packages are installed (`patching_hooks_before_apply`, where Redis fails over and search stops
-allocation) to the hook after installation and reboot/needrestart handling (`patching_hooks_after_apply`).
-The rolling run came first; the hosts were then put back to 1.0 and the naive run followed.
+the packages are installed (`patching_hooks_before_apply`) to the hook after installation and
+reboot/needrestart handling (`patching_hooks_after_apply`). Order of the runs: {" then ".join(order)}; the
+hosts were put back to 1.0 in between.
 
 | run | wall time (s) | longest out of service, one host (s) | most hosts out at once | whole tier out at once (s) |
 |---|---|---|---|---|
@@ -214,11 +289,9 @@ Per host, out of service (s):
 |---|---|---|
 {per_host}
 
-Reading: the naive run finishes sooner, but every host is out of service at the same moment (the whole
-tier is down for the overlap); the rolling run takes longer in wall time and never has more than one
-host out of service, so the tier keeps serving. In the containers no reboot is performed
-(govops-demo-reboot asks for one; the role records it and skips it), so a real host's out-of-service
-time is this plus its reboot.
+**结论（由上表计算）：** {zh}
+
+**Reading (computed from the table):** {en}
 """
 
 
@@ -226,7 +299,11 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--hosts", type=int, default=3, help="number of hosts to patch (default 3)")
     parser.add_argument("--keep", action="store_true", help="leave the containers running")
+    parser.add_argument("--report", action="store_true", help="rebuild the page from patching.json, run nothing")
     args = parser.parse_args()
+    if args.report:
+        benchlib.report("patching", markdown)
+        return
     if "CONTAINERS_CONF" not in os.environ:
         sys.exit("error: CONTAINERS_CONF is not set. Fix: `source scripts/lib.sh` first.")
     data = {
@@ -245,15 +322,13 @@ def main():
         rolling = measure("rolling", 1, args.hosts)
         playbook(WORK / "reset.yml")
         naive = measure("naive", "100%", args.hosts)
+        data["order"] = ["rolling", "naive"]
         data["runs"] = {"rolling": rolling, "naive": naive}
+        data["load_average_at_end"] = benchlib.load_now()
     finally:
         if not args.keep:
             remove(args.hosts)
-    out = REPO / "docs" / "benchmarks"
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "patching.json").write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    (out / "patching.md").write_text(markdown(data), encoding="utf-8")
-    print(json.dumps(data["runs"], indent=2))
+    write_figures("patching", data, markdown(data))
 
 
 if __name__ == "__main__":

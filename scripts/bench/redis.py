@@ -42,11 +42,16 @@ before anything is measured.
    one "restart" series at the deployed timeout where systemd's Restart=on-failure
    (RestartSec=2, the role's unit) brings the killed master back itself.
 
-Writes docs/benchmarks/redis.md and docs/benchmarks/redis.json.
+Writes docs/benchmarks/redis.md and docs/benchmarks/redis.json. The page is
+markdown(data) of the JSON alone: every conclusion on it is computed from the
+repetitions and kills of the run, a figure whose repetitions disagree by more
+than 3x is not published, and a failover series is published only when every
+kill saw the series' cluster-node-timeout (read back from all six instances).
 
 Run from the repository root after `source scripts/lib.sh` (root, podman):
     python3 scripts/bench/redis.py
     python3 scripts/bench/redis.py --kills 10 --timeouts 5000,2000,1000 --reps 5
+    python3 scripts/bench/redis.py --report     # the page again from redis.json, nothing run
 Containers are removed at the end (--keep leaves them; --reuse measures kept
 containers again without creating and deploying them).
 """
@@ -61,7 +66,6 @@ import json
 import os
 import secrets
 import shlex
-import socket
 import statistics
 import sys
 import threading
@@ -69,7 +73,11 @@ import time
 from datetime import UTC, datetime
 
 import benchlib
-from benchlib import IMAGE, REPO, sh
+from benchlib import IMAGE, REPO, SPREAD_LIMIT, machine_line, publishable, sh, spread, write_figures
+
+# The RESP client and the INFO / CLUSTER NODES parsers the check modules use (standard library only).
+sys.path.insert(0, str(REPO / "plugins" / "module_utils"))
+from govops_redis import CLUSTER_SLOTS, Resp, RespError, healthy, parse_cluster_nodes, parse_info
 
 WORK = REPO / ".cache" / "bench" / "redis"
 NETWORK = "bench-redis"
@@ -80,8 +88,6 @@ BASELINE_PORT = 6390
 DEPLOYED_TIMEOUT = 5000  # the role's default redis_cluster_node_timeout
 SEED_OPS = (80000, 120000)
 SEED_FAILOVER = 1.0
-CLUSTER_SLOTS = 16384
-BAD_FLAGS = ("fail", "fail?", "handshake", "noaddr")
 UNIT = "redis-node@{port}.service"
 DROPIN = "/run/systemd/system/redis-node@.service.d/bench-no-restart.conf"
 AUTH_FILE = "/root/.bench-redis-app"  # inside the container, 0600 root
@@ -208,68 +214,7 @@ def deploy():
     return round(time.monotonic() - start, 1)
 
 
-# ---------------------------------------------------------------- RESP
-
-
-class RespError(Exception):
-    """An error reply from the server (-ERR, -MOVED, -CLUSTERDOWN ...)."""
-
-
-class Resp:
-    """A minimal RESP2 client (no redis-py needed, no password on any command line)."""
-
-    def __init__(self, host, port, user=None, password=None, timeout=1.0):
-        self.sock = socket.create_connection((host, port), timeout=timeout)
-        self.buf = b""
-        if user:
-            self.call("AUTH", user, password)
-
-    def close(self):
-        with contextlib.suppress(OSError):
-            self.sock.close()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-
-    def call(self, *args):
-        out = [b"*%d\r\n" % len(args)]
-        for arg in args:
-            data = str(arg).encode()
-            out.append(b"$%d\r\n%s\r\n" % (len(data), data))
-        self.sock.sendall(b"".join(out))
-        return self._read()
-
-    def _fill(self, test):
-        while not test():
-            chunk = self.sock.recv(65536)
-            if not chunk:
-                raise ConnectionError("connection closed by server")
-            self.buf += chunk
-
-    def _read(self):
-        self._fill(lambda: b"\r\n" in self.buf)
-        line, self.buf = self.buf.split(b"\r\n", 1)
-        kind, rest = line[:1], line[1:]
-        if kind == b"-":
-            raise RespError(rest.decode())
-        if kind == b"+":
-            return rest.decode()
-        if kind == b":":
-            return int(rest)
-        if kind == b"$":
-            size = int(rest)
-            if size < 0:
-                return None
-            self._fill(lambda: len(self.buf) >= size + 2)
-            data, self.buf = self.buf[:size], self.buf[size + 2 :]
-            return data.decode(errors="replace")
-        if kind == b"*":
-            size = int(rest)
-            return None if size < 0 else [self._read() for _ in range(size)]
-        raise ConnectionError(f"unexpected reply type {kind!r}")
+# ---------------------------------------------------------------- cluster
 
 
 class Cluster:
@@ -281,38 +226,18 @@ class Cluster:
         self.pw = pw
 
     def call(self, ip, port, *args, timeout=2.0):
-        with Resp(ip, port, "ops", self.pw["redis_ops_password"], timeout=timeout) as conn:
+        with Resp(ip, port, timeout=timeout, user="ops", password=self.pw["redis_ops_password"]) as conn:
             return conn.call(*args)
 
     def all_instances(self):
         return [(ip, port) for ip in self.ips.values() for port in PORTS]
 
     def nodes(self, ip, port):
-        result = []
-        for raw in self.call(ip, port, "CLUSTER", "NODES").splitlines():
-            f = raw.split()
-            hostport = f[1].split(",", 1)[0].split("@", 1)[0]
-            node_ip, _, node_port = hostport.rpartition(":")
-            slots = []
-            for item in f[8:]:
-                if not item.startswith("["):
-                    start, _, end = item.partition("-")
-                    slots.append((int(start), int(end or start)))
-            flags = f[2].split(",")
-            result.append(
-                {
-                    "id": f[0],
-                    "ip": node_ip,
-                    "port": int(node_port),
-                    "host": self.host_of.get(node_ip, node_ip),
-                    "master": "master" in flags,
-                    "master_id": None if f[3] == "-" else f[3],
-                    "flags": flags,
-                    "link": f[7],
-                    "slots": slots,
-                }
-            )
-        return result
+        """CLUSTER NODES as that instance sees it, each node with the container it runs in ("host")."""
+        return [
+            {**node, "host": self.host_of.get(node["ip"], node["ip"])}
+            for node in parse_cluster_nodes(self.call(ip, port, "CLUSTER", "NODES"))
+        ]
 
     def masters(self):
         """Masters with slots, as the first instance that answers sees them (a restarted one may be LOADING)."""
@@ -321,7 +246,9 @@ class Cluster:
                 nodes = self.nodes(ip, port)
             except (OSError, RespError):
                 continue
-            return sorted((n for n in nodes if n["master"] and n["slots"]), key=lambda n: (n["host"], n["port"]))
+            return sorted(
+                (n for n in nodes if n["role"] == "master" and n["slots"]), key=lambda n: (n["host"], n["port"])
+            )
         raise RespError("no instance answers CLUSTER NODES")
 
     def problems(self):
@@ -330,17 +257,17 @@ class Cluster:
         for ip, port in self.all_instances():
             where = f"{self.host_of[ip]}:{port}"
             try:
-                info = self.call(ip, port, "CLUSTER", "INFO")
+                info = parse_info(self.call(ip, port, "CLUSTER", "INFO"))
                 nodes = self.nodes(ip, port)
             except (OSError, RespError) as exc:
                 issues.append(f"{where}: {exc}")
                 continue
-            if "cluster_state:ok" not in info or f"cluster_slots_ok:{CLUSTER_SLOTS}" not in info:
+            if info.get("cluster_state") != "ok" or info.get("cluster_slots_ok") != CLUSTER_SLOTS:
                 issues.append(f"{where}: cluster_state not ok")
-            bad = [n for n in nodes if any(flag in BAD_FLAGS for flag in n["flags"]) or n["link"] != "connected"]
+            bad = [n for n in nodes if not healthy(n)]
             if bad:
                 issues.append(f"{where}: sees {len(bad)} failing/disconnected nodes")
-            masters = [n for n in nodes if n["master"] and n["slots"]]
+            masters = [n for n in nodes if n["role"] == "master" and n["slots"]]
             for m in masters:
                 replicas = [n for n in nodes if n["master_id"] == m["id"]]
                 if len(replicas) != 1 or replicas[0]["ip"] == m["ip"]:
@@ -515,7 +442,7 @@ class Writer(threading.Thread):
 
     def conn(self, address):
         if address not in self.conns:
-            self.conns[address] = Resp(*address, "app", self.password, timeout=0.5)
+            self.conns[address] = Resp(*address, timeout=0.5, user="app", password=self.password)
         return self.conns[address]
 
     def drop(self, address):
@@ -545,7 +472,7 @@ class Writer(threading.Thread):
 
     def state_ok(self):
         try:
-            return "cluster_state:ok" in self.conn(self.observer).call("CLUSTER", "INFO")
+            return parse_info(self.conn(self.observer).call("CLUSTER", "INFO")).get("cluster_state") == "ok"
         except (OSError, RespError):
             self.drop(self.observer)
             return False
@@ -578,6 +505,16 @@ def set_timeout(cluster, ms):
         cluster.call(ip, port, "CONFIG", "SET", "cluster-node-timeout", ms)
 
 
+def node_timeouts(cluster):
+    """The cluster-node-timeout values (ms) the six instances report now: the page judges a series by them."""
+    return sorted(
+        {
+            int(cluster.call(ip, port, "CONFIG", "GET", "cluster-node-timeout")[1])
+            for ip, port in cluster.all_instances()
+        }
+    )
+
+
 def restore(cluster, victim, started_by_us):
     """The killed instance back as master of its slots; every node sees a healthy cluster."""
     unit = UNIT.format(port=victim["port"])
@@ -587,14 +524,14 @@ def restore(cluster, victim, started_by_us):
     asked = 0.0
     while time.monotonic() < deadline:
         try:
-            info = cluster.call(victim["ip"], victim["port"], "INFO", "replication")
-            back = "role:master" in info and any(m["id"] == victim["id"] for m in cluster.masters())
+            info = parse_info(cluster.call(victim["ip"], victim["port"], "INFO", "replication"))
+            back = info.get("role") == "master" and any(m["id"] == victim["id"] for m in cluster.masters())
         except (OSError, RespError):
             time.sleep(0.5)
             continue
         if back:
             break
-        if "master_link_status:up" in info and time.monotonic() - asked > 10:
+        if info.get("master_link_status") == "up" and time.monotonic() - asked > 10:
             with contextlib.suppress(OSError, RespError):
                 cluster.call(victim["ip"], victim["port"], "CLUSTER", "FAILOVER")
                 asked = time.monotonic()
@@ -648,9 +585,11 @@ def series(cluster, pw, mode, timeout_ms, kills):
     for i in range(kills):
         masters = cluster.masters()
         victim = masters[i % len(masters)]
-        # A restarted instance reads its configuration file again: the series' timeout on all six.
+        # A restarted instance reads its configuration file again: the series' timeout on all six,
+        # read back and kept with the kill (the page publishes a series only when every kill saw it).
         set_timeout(cluster, timeout_ms)
-        record = kill_once(cluster, pw, victim, mode)
+        seen = node_timeouts(cluster)
+        record = {**kill_once(cluster, pw, victim, mode), "node_timeouts_ms": seen}
         records.append(record)
         print(f"  kill {i + 1}: {record}", flush=True)
     values = [r["seconds"] for r in records]
@@ -677,150 +616,326 @@ def fmt(value):
     return "—" if value is None else f"{value:,.0f}"
 
 
+def throughput_figures(t):
+    """Per pipeline and command, from the raw runs: each target's median when its repetitions agree within
+    SPREAD_LIMIT (else None, with the spread), and the deployed/baseline ratio when both are published."""
+    out = {}
+    for pl, per_cmd in t["results"].items():
+        out[pl] = {}
+        for command, r in per_cmd.items():
+            runs = r["runs"]
+            cells = {}
+            for target, values in runs.items():
+                ok = [v for v in values if v]
+                cells[target] = {
+                    "median": median(ok) if publishable(values) else None,
+                    "spread": spread(values),
+                    "n": len(ok),
+                }
+            ratio = None
+            if cells["deployed"]["median"] is not None and cells["baseline"]["median"] is not None:
+                pairs = [d / b for d, b in zip(runs["deployed"], runs["baseline"], strict=True) if d and b]
+                ratio = round(statistics.median(pairs), 3) if pairs else None
+            out[pl][command] = {"cells": cells, "ratio": ratio}
+    return out
+
+
+def failover_series(data):
+    """Every failover series with its figures computed from its kills, and whether it is published."""
+    out = []
+    for s in data["failover"]:
+        values = [k["seconds"] for k in s["kills"]]
+        seen = [k.get("node_timeouts_ms") for k in s["kills"]]
+        wrong = [i + 1 for i, t in enumerate(seen) if t is not None and t != [s["cluster_node_timeout_ms"]]]
+        timeouts = (
+            "not recorded"
+            if any(t is None for t in seen)
+            else f"kill(s) {', '.join(map(str, wrong))} saw another timeout"
+            if wrong
+            else "verified"
+        )
+        out.append(
+            {
+                "timeouts": timeouts,
+                "mode": s["mode"],
+                "timeout_ms": s["cluster_node_timeout_ms"],
+                "budget": round(s["cluster_node_timeout_ms"] / 1000 + 1, 1),
+                "kills": len(values),
+                "min": min(values),
+                "median": round(statistics.median(values), 3),
+                "max": max(values),
+                "promoted": sum(1 for k in s["kills"] if k["promoted_replica"]),
+                "spread": spread(values),
+                "published": publishable(values) and not wrong,
+            }
+        )
+    return out
+
+
 def verdicts(data):
-    t = data["throughput"]["results"]
-    ratios = [r["deployed_vs_baseline"] for pl in t.values() for r in pl.values() if r["deployed_vs_baseline"]]
-    p1 = [t["P1"][c]["median"]["deployed"] for c in ("SET", "GET") if t["P1"][c]["median"]["deployed"]]
-    cost = round((1 - statistics.median(ratios)) * 100, 1) if ratios else None
-    low = SEED_OPS[0]
-    if not p1:
-        seed = ("无数据", "no data")
-    elif min(p1) >= low:
-        seed = ("达到 80–120k 的参考值", "at or above the seed's 80–120k reference")
+    """Every conclusion of the page, computed from the raw runs and kills."""
+    figures = throughput_figures(data["throughput"])
+    ratios = [c["ratio"] for pl in figures.values() for c in pl.values()]
+    published = [r for r in ratios if r is not None]
+    cost = (
+        round((1 - statistics.median(published)) * 100, 1) if published and len(published) * 2 >= len(ratios) else None
+    )
+    p1 = {c: figures["P1"][c]["cells"]["deployed"]["median"] for c in ("SET", "GET") if c in figures["P1"]}
+    low, high = data.get("seed", {}).get("ops_per_second_per_node", SEED_OPS)
+    if any(v is None for v in p1.values()) or not p1:
+        seed = "not published"
+    elif min(p1.values()) >= low:
+        seed = "at or above"
     else:
-        seed = ("低于 80–120k 的参考值", "below the seed's 80–120k reference")
-    fo = [s for s in data["failover"] if s["mode"] == "failover"]
-    meets = [s for s in fo if s["max"] <= SEED_FAILOVER]
-    within = [s for s in fo if s["median"] <= s["budget_seconds"]]
+        seed = "below"
+    series = failover_series(data)
+    target = data.get("seed", {}).get("failover_seconds_max", SEED_FAILOVER)
+    fo = [s for s in series if s["mode"] == "failover" and s["published"]]
     return {
+        "ratios_published": len(published),
+        "ratios": len(ratios),
         "cost_percent": cost,
         "seed_ops": seed,
+        "seed_range": (low, high),
         "p1_setget": p1,
-        "failover_meets_seed": bool(meets),
-        "within_budget": [s["cluster_node_timeout_ms"] for s in within],
+        "failover_target": target,
+        "failover_meets_seed": any(s["max"] <= target for s in fo),
+        "failover_published": fo,
+        "within_budget": [s for s in fo if s["median"] <= s["budget"]],
+        "over_budget": [s for s in fo if s["median"] > s["budget"]],
+        "series": series,
+        "figures": figures,
+    }
+
+
+def _tables(v):
+    """The throughput and failover table rows."""
+
+    def cell(c):
+        if c["n"] == 0:
+            return "—"
+        if c["median"] is None:
+            return f"not published ({c['spread']}× apart)"
+        return fmt(c["median"])
+
+    rows = []
+    for pl in ("P1", "P16"):
+        for command, f in v["figures"][pl].items():
+            cells = f["cells"]
+            ratio = "—" if f["ratio"] is None else f"{f['ratio']:.2f}"
+            rows.append(
+                f"| {command} | {pl[1:]} | {cell(cells['baseline'])} | {cell(cells['deployed'])} | {ratio} "
+                f"| {cell(cells['cluster'])} |"
+            )
+    fo_rows = []
+    for s in v["series"]:
+        label = "kill -9, node stays down" if s["mode"] == "failover" else "kill -9, systemd restarts it"
+        figures = f"{s['min']:.2f} | {s['median']:.2f} | {s['max']:.2f}" if s["published"] else "not published | — | —"
+        fo_rows.append(
+            f"| {label} | {s['timeout_ms']} | {s['kills']} | {figures} | {s['promoted']}/{s['kills']} | {s['budget']} "
+            f"| {s['timeouts']} |"
+        )
+    return rows, fo_rows
+
+
+def _throughput_text(data, v):
+    """The throughput conclusions (zh-CN, English), computed."""
+    m = data["machine"]
+    cores = m["nproc"]
+    low, high = v["seed_range"]
+    seed_ref = f"{low // 1000}–{high // 1000}k"
+    p1 = " / ".join(f"{c} {fmt(x)}" for c, x in v["p1_setget"].items()) or "—"
+    if v["cost_percent"] is None:
+        cost_zh = (
+            f"不发布：{v['ratios']} 个部署/基线比值中只有 {v['ratios_published']} 个来自重复测量相差不超过 "
+            f"{SPREAD_LIMIT:.0f} 倍的数字，需要在空闲机器上重新运行。"
+        )
+        cost_en = (
+            f"not published: only {v['ratios_published']} of the {v['ratios']} deployed/baseline ratios come from "
+            f"figures whose repetitions agree within {SPREAD_LIMIT:.0f}×; re-run needed on an idle machine."
+        )
+    else:
+        cost_zh = f"约 {v['cost_percent']}%（{v['ratios']} 个比值中 {v['ratios_published']} 个可发布，取其中位数）。"
+        cost_en = (
+            f"about {v['cost_percent']}% (median of the {v['ratios_published']} publishable ratios of {v['ratios']})."
+        )
+    seed_zh = {"below": f"低于 {seed_ref} 的参考值", "at or above": f"达到 {seed_ref} 的参考值"}.get(
+        v["seed_ops"], "不发布（重复测量相差过大）"
+    )
+    seed_en = {
+        "below": f"below the seed's {seed_ref} reference",
+        "at or above": f"at or above the seed's {seed_ref}",
+    }.get(v["seed_ops"], "not published (repetitions too far apart)")
+    busy = m["load_average_at_start"][0] > cores
+    where_zh = (
+        f"客户端与六个服务器共用同一台 {cores} 核机器"
+        + (f"，且开始时负载 {m['load_average_at_start'][0]} 高于核数" if busy else "")
+        + "，这不是种子文件所指的生产服务器"
+    )
+    where_en = (
+        f"the client and all six servers share one {cores}-core machine"
+        + (f", whose load ({m['load_average_at_start'][0]}) was above its cores at the start" if busy else "")
+        + "; these are not the production servers the seed means"
+    )
+    return {
+        "p1": p1,
+        "cost_zh": cost_zh,
+        "cost_en": cost_en,
+        "seed_zh": seed_zh,
+        "seed_en": seed_en,
+        "where_zh": where_zh,
+        "where_en": where_en,
+    }
+
+
+def _failover_text(v):
+    """The failover conclusions (zh-CN, English), computed."""
+    fo_text = (
+        "; ".join(
+            f"{s['timeout_ms']} ms → {s['min']:.2f}/{s['median']:.2f}/{s['max']:.2f} s" for s in v["failover_published"]
+        )
+        or "no published series"
+    )
+    restart = [s for s in v["series"] if s["mode"] == "restart" and s["published"]]
+    meets = v["failover_meets_seed"]
+    over = ", ".join(f"{s['timeout_ms']} ms (median {s['median']:.2f} s > {s['budget']} s)" for s in v["over_budget"])
+    within = ", ".join(f"{s['timeout_ms']} ms" for s in v["within_budget"])
+    budget_en = (
+        (f"Above node timeout + 1 s at {over}. " if over else "")
+        + (f"Within node timeout + 1 s at {within}." if within else "")
+    ).strip()
+    budget_zh = (f"超过“节点超时 + 1 秒”：{over}。" if over else "") + (
+        f"在“节点超时 + 1 秒”之内：{within}。" if within else ""
+    )
+    restart_en = (
+        f"A master whose process systemd restarts (the role's unit) was writable again in "
+        f"{restart[0]['min']:.2f}/{restart[0]['median']:.2f}/{restart[0]['max']:.2f} s, with a replica taking over in "
+        f"{restart[0]['promoted']} of {restart[0]['kills']} kills."
+        if restart
+        else "The systemd-restart series was not measured or not published."
+    )
+    restart_zh = (
+        f"进程由 systemd 重启（角色的 unit）时，写入恢复时间为 "
+        f"{restart[0]['min']:.2f}/{restart[0]['median']:.2f}/{restart[0]['max']:.2f} s，"
+        f"{restart[0]['kills']} 次中有 {restart[0]['promoted']} 次发生副本接管。"
+        if restart
+        else "systemd 重启系列未测量或不发布。"
+    )
+    withheld = []
+    for s in v["series"]:
+        if s["published"]:
+            continue
+        why_en, why_zh = [], []
+        if s["spread"] > SPREAD_LIMIT:
+            why_en.append(
+                f"its kills disagree by {s['spread']}× (more than {SPREAD_LIMIT:.0f}×: {s['min']:.2f}–{s['max']:.2f} s)"
+            )
+            why_zh.append(f"各次结果相差 {s['spread']} 倍（超过 {SPREAD_LIMIT:.0f} 倍）")
+        if s["timeouts"] not in ("verified", "not recorded"):
+            why_en.append(f"{s['timeouts']} than its {s['timeout_ms']} ms")
+            why_zh.append(f"有的 kill 时节点超时不是 {s['timeout_ms']} ms")
+        withheld.append(
+            f"\n**不发布 / Not published:** {s['mode']} 系列 {s['timeout_ms']} ms：{'；'.join(why_zh)}，需要重新运行。"
+            f" The {s['mode']} series at {s['timeout_ms']} ms: {'; '.join(why_en)}; re-run needed.\n"
+        )
+    withheld_en = "".join(withheld)
+    unrecorded = [s for s in v["series"] if s["timeouts"] == "not recorded"]
+    timeouts_en = (
+        "This run did not record the cluster-node-timeout in force at each kill (last column): a series'"
+        " timeout is the one the script set, not one it read back."
+        if unrecorded
+        else "Before every kill the script read the timeout back from all six instances (last column)."
+    )
+    timeouts_zh = (
+        "本次运行没有记录每次 kill 时实际生效的节点超时（见表最后一列）：系列的超时是脚本设置的值，而不是读回的值。"
+        if unrecorded
+        else "每次 kill 前脚本从六个实例读回节点超时（见表最后一列）。"
+    )
+    return {
+        "fo_text": fo_text,
+        "meets": meets,
+        "budget_zh": budget_zh,
+        "budget_en": budget_en,
+        "restart_zh": restart_zh,
+        "restart_en": restart_en,
+        "withheld": withheld_en,
+        "timeouts_zh": timeouts_zh,
+        "timeouts_en": timeouts_en,
     }
 
 
 def markdown(data):
     t = data["throughput"]
-    rows = []
-    for pl in ("P1", "P16"):
-        for command, r in t["results"][pl].items():
-            med = r["median"]
-            ratio = r["deployed_vs_baseline"]
-            rows.append(
-                f"| {command} | {pl[1:]} | {fmt(med['baseline'])} | {fmt(med['deployed'])} "
-                f"| {'—' if ratio is None else f'{ratio:.2f}'} | {fmt(med['cluster'])} |"
-            )
-    fo_rows = []
-    for s in data["failover"]:
-        label = "kill -9, node stays down" if s["mode"] == "failover" else "kill -9, systemd restarts it"
-        fo_rows.append(
-            f"| {label} | {s['cluster_node_timeout_ms']} | {len(s['kills'])} | {s['min']:.2f} | {s['median']:.2f} "
-            f"| {s['max']:.2f} | {s['promoted']}/{len(s['kills'])} | {s['budget_seconds']} |"
-        )
     v = verdicts(data)
     m = data["machine"]
-    cost = "—" if v["cost_percent"] is None else f"{v['cost_percent']}%"
-    p1 = " / ".join(f"{c} {fmt(x)}" for c, x in zip(("SET", "GET"), v["p1_setget"], strict=False)) or "—"
-    fo = [s for s in data["failover"] if s["mode"] == "failover"]
-    fo_text = "; ".join(
-        f"{s['cluster_node_timeout_ms']} ms → {s['min']:.2f}/{s['median']:.2f}/{s['max']:.2f} s" for s in fo
-    )
-    restart = [s for s in data["failover"] if s["mode"] == "restart"]
-    restart_text = (
-        f"{restart[0]['min']:.2f}/{restart[0]['median']:.2f}/{restart[0]['max']:.2f} s" if restart else "not measured"
-    )
-    spread = max(
-        (
-            max(x) / min(x)
-            for pl in t["results"].values()
-            for r in pl.values()
-            for v in r["runs"].values()
-            if (x := [y for y in v if y])
-        ),
-        default=1.0,
-    )
+    deployment = data.get("deployment", {"hosts": HOSTS, "ports": PORTS, "node_timeout_ms": DEPLOYED_TIMEOUT})
+
+    rows, fo_rows = _tables(v)
+    tp = _throughput_text(data, v)
+    fo = _failover_text(v)
+    p16 = t.get("requests_pipeline_16")
+    p16_text = f"-n {p16}" if p16 else "-n not recorded"
     errors = "\n".join(f"- `{k}`: {e}" for k, e in t["errors"].items()) or "- none"
     deployed = (
         f"deployed in {data['deploy_seconds']} s"
         if data.get("deploy_seconds")
         else "deployed by an earlier run of the script on the same containers (--reuse)"
     )
-    p16 = t.get("requests_pipeline_16", t["requests"])
-    notes = "".join(f"\n**Note / 说明:** {n}\n" for n in data.get("notes", []))
     auth_zh = (
         "redis-benchmark 不读取 REDISCLI_AUTH，因此密码写入容器内仅 root 可读的文件，在容器内的 `sh -c` 中以"
         ' `-a "$(cat 文件)"` 传入（不出现在宿主机命令行与日志中；运行期间在容器内的进程参数中可见）'
         if "ignores" in t["auth"]
         else "经 REDISCLI_AUTH 环境变量传入"
     )
-    noisy = spread > 1.5
-    noise_zh = (
-        f"但同一数字的重复测量相差可达 {spread:.1f} 倍，这台机器上的噪声大于要测的代价，"
-        '此数字只是粗略值，不能证明"代价很小"，也不能否定。'
-        if noisy
-        else f"重复测量相差最多 {spread:.1f} 倍。"
-    )
-    noise_en = (
-        f"but repeated runs of the same figure differed by up to {spread:.1f}×: on this machine the noise is"
-        " larger than the effect to be measured, so this figure is rough and neither proves nor disproves"
-        ' "hardening and persistence cost little".'
-        if noisy
-        else f"repeated runs differed by at most {spread:.1f}×."
-    )
-    seed_zh = "达到" if v["failover_meets_seed"] else "未达到"
-    seed_en = "meets" if v["failover_meets_seed"] else "does not meet"
+    duration = f" This run took {round(data['duration_seconds'] / 60)} min." if data.get("duration_seconds") else ""
     return f"""# Redis 集群基准 / Redis Cluster benchmark (issue 4)
 
-由 `scripts/bench/redis.py` 于 {data["date"]} 测得。数字由脚本生成，请勿手工修改——重新运行脚本。
-Measured by `scripts/bench/redis.py` on {data["date"]}. Numbers are produced by the script; do not edit
-them by hand — rerun it.
+由 `scripts/bench/redis.py` 根据 `redis.json` 生成（`--report` 不运行任何东西即可重建）；请勿手工修改。
+Generated by `scripts/bench/redis.py` from `redis.json` (`--report` rebuilds it without running anything);
+do not edit by hand. Measured on {data["date"]}.
 
 - 本次命令 / this run: `{data["command"]}`
-- 机器 / machine: {m["nproc"]} CPUs, {m["ram_gib"]} GiB RAM, load average at start {m["load_average_at_start"]},
-  kernel {m["kernel"]}; {m["ansible"]}; {m["podman"]}; image {m["image"]}; {data["redis_version"]}.
-  The machine was shared with other work (other labs running).
-- 部署 / deployment: roles/redis on 3 containers × ports {PORTS} (3 masters + 3 replicas, anti-affinity),
-  AOF everysec + RDB, ACL users, maxmemory 256mb allkeys-lru (role defaults),
+- {machine_line(m)}
+- Versions: kernel {m["kernel"]}; {m["ansible"]}; {m["podman"]}; image {m["image"]}; {data["redis_version"]}.
+- 部署 / deployment: roles/redis on {deployment["hosts"]} containers × ports {deployment["ports"]}
+  (one replica per master, each on another host), cluster-node-timeout {deployment["node_timeout_ms"]} ms,
   {deployed}; the role's acceptance checks passed before measuring.
+- 发布规则 / publication rule: a figure whose repetitions disagree by more than {SPREAD_LIMIT:.0f}× is not
+  published ("not published", re-run needed); every repetition is in `redis.json`.
 
 ## 中文
 
-**方法。** 吞吐：在 bench-redis-1 容器内用 `redis-benchmark` 分别压测 (a) 部署的集群中该容器上的主节点
+**方法。** 吞吐：在 {t["container"]} 容器内用 `redis-benchmark` 分别压测 (a) 部署的集群中该容器上的主节点
 （应用用户 `app`，键 `{t["key_prefix"]}:…` 的哈希标签落在该主节点的槽内，所有请求由这一个节点处理，即单节点数字），
 (b) 同一容器中脚本启动的默认 `redis-server --port {BASELINE_PORT} --save '' --appendonly no`（无持久化、无 ACL）；
-相同命令、-c {t["clients"]}、-r {t["keyspace"]}，流水线 1（-n {t["requests"]}）与 16（-n {p16}），
+相同命令、-c {t["clients"]}、-r {t["keyspace"]}，流水线 1（-n {t["requests"]}）与 16（{p16_text}），
 基线与部署背靠背各 {t["reps"]} 次；ops/s 取中位数，比值为每轮比值的中位数；
-(c) 为 `redis-benchmark --cluster` 经三个主节点的整体数字（同一台 2 核机器上的三个容器）。
+(c) 为 `redis-benchmark --cluster` 经三个主节点的整体数字。
 密码：{auth_zh}。
 故障切换：每次 `kill -9` 一个主节点的 redis-server（轮流），
 主机上的写入程序以 `app` 用户每 10 ms 写一次落在该主节点槽内的键
 （跟随 MOVED）；故障切换时间 = 从 kill 到该键写入再次成功且另一主机上节点的 `CLUSTER INFO` 为 `cluster_state:ok`。
 "节点保持宕机"系列中用运行时 drop-in 关闭 systemd 的 `Restart=on-failure`（模拟主机丢失）；之后重新启动该实例，
 须以副本身份重新加入，再用 `CLUSTER FAILOVER` 恢复原布局，全部节点健康后才进行下一次。cluster-node-timeout 通过
-`CONFIG SET` 在六个实例上设置（等同于角色变量 `redis_cluster_node_timeout`）。
+`CONFIG SET` 在六个实例上设置（等同于角色变量 `redis_cluster_node_timeout`），每次 kill 前重设。
 
-**结论。** 加固与持久化（ACL、AOF everysec + RDB、集群模式）相对默认实例的吞吐代价：部署/基线比值的中位数
-对应约 {cost}；{noise_zh}
-流水线 1 时 SET/GET 单节点 {p1} ops/s，{v["seed_ops"][0]}——但这是负载很高的共享 2 核机器上的容器
-（客户端与所有服务器共用同样的 2 个核），不是种子文件所指的生产服务器，绝对值只是下限。
-故障切换（最小/中位/最大）：{fo_text}；{seed_zh}种子文件 ≤ 1 秒的目标。Redis Cluster 的自动故障切换需要
-cluster-node-timeout、多数主节点通过 gossip 确认故障（FAIL），再加副本选举延迟（500 ms + 随机 0–500 ms + 排名），
-所以 ≤ 1 秒需要远低于 1000 ms 的节点超时，这在负载下容易误判故障、引起不必要的切换。
-进程崩溃由 systemd 重启（角色的 `Restart=on-failure`、`RestartSec=2`）时，写入恢复时间为 {restart_text}，
-不发生切换：2 秒重启等待 + 启动 + 主节点重启后 2 秒的可写延迟（Redis 的 CLUSTER_WRITABLE_DELAY）。
+**结论（由本次数字计算）。** 加固与持久化相对默认实例的吞吐代价：{tp["cost_zh"]}
+流水线 1 时单节点 {tp["p1"]} ops/s，{tp["seed_zh"]}；{tp["where_zh"]}。
+故障切换（可发布系列的最小/中位/最大）：{fo["fo_text"]}；
+{"达到" if fo["meets"] else "未达到"}种子文件 ≤ {v["failover_target"]:g} 秒的目标。
+{fo["budget_zh"]}
+{fo["restart_zh"]}
 
 ## English
 
-**Method.** Throughput: inside container bench-redis-1, `redis-benchmark` against (a) *deployed* — the
+**Method.** Throughput: inside container {t["container"]}, `redis-benchmark` against (a) *deployed* — the
 cluster master instance of that container, as the application ACL user `app`, keys `{t["key_prefix"]}:…`
 whose hash tag lies in that master's slots, so one node serves every request (a per-node figure) — and
 (b) *baseline* — a default `redis-server --port {BASELINE_PORT} --save '' --appendonly no` the script
 starts in the same container (no persistence, no ACL). Same commands, -c {t["clients"]}, -r {t["keyspace"]},
-pipeline 1 (-n {t["requests"]}) and 16 (-n {p16}), baseline and deployed back to back, {t["reps"]}
+pipeline 1 (-n {t["requests"]}) and 16 ({p16_text}), baseline and deployed back to back, {t["reps"]}
 repetitions; ops/s are medians, the ratio is the median of the per-repetition ratios. (c) *cluster* is
-`redis-benchmark --cluster` over all three masters (three containers on the same 2-core machine).
+`redis-benchmark --cluster` over all three masters.
 Password: {t["auth"]}; never on the host's command line or in a log, visible in the container's
 process list while redis-benchmark runs.
 Failover: a master's redis-server is killed with SIGKILL (each master in turn) while a writer on the host
@@ -830,8 +945,7 @@ kill until that write succeeds again and `CLUSTER INFO` of a node on another hos
 `Restart=on-failure` (a lost host); the instance is then started again, must rejoin as a replica,
 `CLUSTER FAILOVER` restores the layout, and every node must see a healthy cluster before the next kill.
 cluster-node-timeout is set with `CONFIG SET` on all six instances (what `redis_cluster_node_timeout`
-templates). In the "systemd restarts it" series the role's unit brings the process back after
-`RestartSec=2`, before any failover.
+templates), again before every kill. In the "systemd restarts it" series the role's unit brings the process back.
 
 ### Throughput (ops/s, median of {t["reps"]})
 
@@ -840,32 +954,30 @@ templates). In the "systemd restarts it" series the role's unit brings the proce
 {chr(10).join(rows)}
 
 baseline = default `redis-server` (no persistence, no ACL); deployed = the role's master instance
-{t["deployed_instance"]}, as `app`; cluster = `redis-benchmark --cluster` over the three masters (three
-containers, replication to the replicas included). On this machine repeated runs of the same figure
-differed by up to {spread:.1f}× (all runs are in `redis.json`): read the ratios as rough.
+{t["deployed_instance"]}, as `app`; cluster = `redis-benchmark --cluster` over the three masters
+(replication to the replicas included). A ratio is shown only when both of its figures are published.
 Errors (a missing figure above):
 {errors}
 
 ### Failover (seconds from kill -9 until a write to the killed master's slots succeeds and the cluster is ok)
 
-| kill | node timeout (ms) | kills | min | median | max | replica took over | budget: timeout + 1 s |
-|---|---|---|---|---|---|---|---|
+| kill | node timeout (ms) | kills | min | median | max | replica took over | timeout + 1 s | timeout at each kill |
+|---|---|---|---|---|---|---|---|---|
 {chr(10).join(fo_rows)}
 
-Seed's target: ≤ {SEED_FAILOVER:.0f} s. Per-kill figures are in `redis.json`.
-{notes}
+Seed's target: ≤ {v["failover_target"]:g} s. Per-kill figures are in `redis.json`. {fo["timeouts_en"]}
+{fo["timeouts_zh"]}
+{fo["withheld"]}
+**Verdict (computed from this run's figures).** Throughput cost of hardening and persistence against a
+default instance: {tp["cost_en"]} Per node, pipeline 1: {tp["p1"]} ops/s, {tp["seed_en"]}; {tp["where_en"]}.
+Failover (min/median/max of the published series): {fo["fo_text"]}; this {"meets" if fo["meets"] else "does not meet"}
+the seed's ≤ {v["failover_target"]:g} s. {fo["budget_en"]}
+{fo["restart_en"]}
 
-**Verdict.** The median deployed/baseline ratio corresponds to a cost of about {cost} for hardening and
-persistence; {noise_en} Per node, SET/GET at pipeline 1 reach {p1} ops/s:
-{v["seed_ops"][1]} — but these are containers on a shared, loaded 2-core machine where the client and every
-server share the same two cores, not the production servers the seed means; the absolute numbers are a
-floor. Failover (min/median/max): {fo_text}; this {seed_en} the seed's ≤ 1 s. Redis Cluster's automatic
-failover needs cluster-node-timeout, then failure reports from a majority of masters by gossip (FAIL),
-then the replica's election delay (500 ms + random 0–500 ms + rank), so ≤ 1 s needs a node timeout well
-below 1000 ms, which on a loaded host or network causes false failovers; on this machine the measured
-time exceeds the README's "node timeout + about 1 s". A crashed process that systemd restarts (the role's
-`Restart=on-failure`, `RestartSec=2`) is back without a failover in {restart_text}: the 2 s restart delay,
-start-up, and the 2 s a restarted master waits before it accepts writes (Redis' CLUSTER_WRITABLE_DELAY).
+Background (Redis Cluster's documented design, not measured here): a replica promotes itself only after
+cluster-node-timeout, failure reports from a majority of masters and its election delay, so a failover
+always takes longer than the node timeout; a timeout low enough for ≤ 1 s risks false failovers on a
+loaded host or network.
 
 ## Re-run / 重新运行
 
@@ -873,10 +985,11 @@ start-up, and the 2 s a restarted master waits before it accepts writes (Redis' 
 source scripts/lib.sh
 python3 scripts/bench/redis.py                       # 3 reps, 5 kills per series, timeouts 5000,1000
 python3 scripts/bench/redis.py --kills 10 --timeouts 5000,2000,1000 --reps 5
+python3 scripts/bench/redis.py --report              # this page again from redis.json
 ```
 
 Containers bench-redis-1..3 and network bench-redis are the script's own and are removed at the end
-(`--keep` leaves them). Takes 10–25 minutes on a loaded 2-core machine.
+(`--keep` leaves them).{duration}
 """
 
 
@@ -898,30 +1011,25 @@ def parse_args():
     parser.add_argument("--no-restart-series", action="store_true", help="skip the systemd-restart series")
     parser.add_argument("--keep", action="store_true", help="leave the containers running")
     parser.add_argument("--reuse", action="store_true", help="measure kept containers again (no create, no deploy)")
-    parser.add_argument("--render", action="store_true", help="only rewrite redis.md from redis.json")
+    parser.add_argument("--report", action="store_true", help="rebuild redis.md from redis.json, run nothing")
     return parser.parse_args()
 
 
 def main():
     args = parse_args()
-    out = REPO / "docs" / "benchmarks"
-    if args.render:
-        # Derived figures (medians, ratios, verdict) are recomputed from the measured runs.
-        data = json.loads((out / "redis.json").read_text(encoding="utf-8"))
-        runs = {pl: {c: r["runs"] for c, r in per.items()} for pl, per in data["throughput"]["results"].items()}
-        data["throughput"]["results"] = summarise(runs)
-        data["verdict"] = verdicts(data)
-        (out / "redis.json").write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-        (out / "redis.md").write_text(markdown(data), encoding="utf-8")
+    if args.report:
+        benchlib.report("redis", markdown)
         return
     if "CONTAINERS_CONF" not in os.environ:
         sys.exit("error: CONTAINERS_CONF is not set. Fix: `source scripts/lib.sh` first.")
     timeouts = [int(x) for x in args.timeouts.split(",") if x.strip()]
+    started = time.monotonic()
     data = {
         "date": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "command": "python3 scripts/bench/redis.py " + " ".join(sys.argv[1:]),
         "machine": benchlib.machine(),
         "seed": {"ops_per_second_per_node": list(SEED_OPS), "failover_seconds_max": SEED_FAILOVER},
+        "deployment": {"hosts": HOSTS, "ports": PORTS, "node_timeout_ms": DEPLOYED_TIMEOUT},
     }
     pw = passwords(args.reuse)
     write_files()
@@ -949,11 +1057,9 @@ def main():
     finally:
         if not args.keep:
             remove()
-    data["verdict"] = verdicts(data)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "redis.json").write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    (out / "redis.md").write_text(markdown(data), encoding="utf-8")
-    print(json.dumps({"throughput": data["throughput"]["results"], "failover": data["failover"]}, indent=1))
+    data["load_average_at_end"] = benchlib.load_now()
+    data["duration_seconds"] = round(time.monotonic() - started)
+    write_figures("redis", data, markdown(data))
 
 
 if __name__ == "__main__":
