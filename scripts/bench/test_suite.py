@@ -173,12 +173,15 @@ def main() -> None:
     print(f"==> cold start: removed {len(removed)} cached images", flush=True)
     data = {"cold": suite(clone, "cold", env)}
     data["warm"] = suite(clone, "warm", env)
+    # The page is written now and again after the lab: a long run that is
+    # stopped during the lab keeps the suite's figures.
+    write_figures("test-suite", data, markdown(data))
     if args.lab:
         subprocess.run([str(clone / "govops"), "lab-down"], cwd=clone, env=env, capture_output=True, check=False)  # noqa: S603
         remove_images()
         data["lab"] = {"fresh": lab(clone, "fresh", env)}
         data["lab"]["again"] = lab(clone, "again", env)
-    write_figures("test-suite", data, markdown(data))
+        write_figures("test-suite", data, markdown(data))
     if not args.keep:
         shutil.rmtree(clone, ignore_errors=True)
     else:
