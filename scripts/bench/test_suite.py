@@ -166,9 +166,16 @@ def main() -> None:
         return
     clone = Path(tempfile.mkdtemp(prefix="govops-suite-", dir="/var/tmp"))
     subprocess.run(["git", "clone", "--quiet", str(REPO), str(clone)], check=True)  # noqa: S603, S607
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("ANSIBLE_", "VIRTUAL_ENV", "MOLECULE_"))}
-    env.update({"CI": "true", "PIP_NO_CACHE_DIR": "1"})
-    env["PATH"] = ":".join(p for p in env["PATH"].split(":") if ".venv" not in p)
+    # What a CI job starts with: a plain root shell, nothing of this
+    # checkout's environment (scripts/lib.sh exports paths into the shell
+    # that runs this script; the clone must use its own venv, cache and lab state).
+    env = {
+        "PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+        "HOME": os.environ.get("HOME", "/root"),
+        "LANG": "C.UTF-8",
+        "CI": "true",
+        "PIP_NO_CACHE_DIR": "1",
+    }
     removed = remove_images()
     print(f"==> cold start: removed {len(removed)} cached images", flush=True)
     data = {"cold": suite(clone, "cold", env)}
