@@ -144,7 +144,7 @@ def run_stage(stage: Stage, log_dir: Path, sampler: LoadSampler, echo: bool) -> 
     if echo:
         print(flush=True)
         log(f"stage {stage.name}")
-    with open(stage.log, "w", encoding="utf-8") as out:
+    with open(stage.log, "w", encoding="utf-8", buffering=1) as out:
         proc = subprocess.Popen(  # noqa: S603
             stage.command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace"
         )
@@ -154,6 +154,7 @@ def run_stage(stage: Stage, log_dir: Path, sampler: LoadSampler, echo: bool) -> 
             out.write(f"{time.time() - stage.started:7.1f}s {line}")
             if echo:
                 sys.stdout.write(line)
+                sys.stdout.flush()
         rc = proc.wait()
     end = time.time()
     stage.seconds = round(end - stage.started, 1)

@@ -1,11 +1,15 @@
-"""Run a playbook of the repository against a local-connection inventory and read each host's result.
+"""Run a playbook against a local-connection inventory with the project's settings and read each host's result.
 
-Shared by the unit tests that prove a refusal (tests/test_bad_inventory.py,
-tests/test_input_rules.py, tests/test_patching_gate.py). Every host of such an
-inventory is the control host itself (connection local, no become); a case is
-a host with its own variables, so that one ansible-playbook run covers several
-cases and each host's failure is read back on its own. Results are printed one
-per line as JSON (callback_result_format json), so messages are never wrapped.
+The one way the unit tests run ansible-playbook: the tests that prove a refusal
+(tests/test_bad_inventory.py, tests/test_input_rules.py, tests/test_patching_gate.py),
+the ones that run a role's tasks for real on this host (tests/test_check_settings.py,
+tests/test_no_secrets_in_environment.py) and tests/test_molecule_verify.py. Every
+host of such an inventory is the control host itself (connection local, no become:
+local_vars()); a case is a host with its own variables, so that one ansible-playbook
+run covers several cases and each host's failure is read back on its own. Results are
+printed one per line as JSON (callback_result_format json), so messages are never
+wrapped. Extra arguments (-vvv, --tags, -e ...) and environment variables (a PATH
+with a fake command first, ANSIBLE_LIBRARY ...) are the caller's.
 """
 
 from __future__ import annotations

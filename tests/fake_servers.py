@@ -287,3 +287,59 @@ class FakePostgres(_Server):
         self.logins.append((user, database, True))
         conn.sendall(_msg(b"R", struct.pack("!i", 12) + b"v=" + base64.b64encode(server_signature)))
         return True, buffer
+
+
+# --- the check modules' arguments against these fakes ------------------------------
+# Shared by the module tests (tests/test_redis_cluster_check.py, tests/test_db_proxy_check.py)
+# and the check-mode contract (tests/test_repository_contract.py).
+REDIS_PASSWORDS = {"ops": "ops-secret", "app": "app-secret"}
+# CONFIG GET answers of an instance set up the way redis_check_args expects it.
+REDIS_CONFIG = {
+    "appendonly": "yes",
+    "appendfsync": "everysec",
+    "save": "3600 1",
+    "maxmemory": 256 * 1024 * 1024,
+    "maxmemory-policy": "allkeys-lru",
+    "maxclients": 10000,
+}
+
+
+def redis_instance(**info):
+    """A FakeRedis with the users of REDIS_PASSWORDS and REDIS_CONFIG; info overrides its INFO fields."""
+    return FakeRedis(REDIS_PASSWORDS, info=info, config=REDIS_CONFIG)
+
+
+def redis_check_args(server, alert_thresholds, **extra):
+    """redis_cluster_check's arguments for one standalone FakeRedis, expecting what REDIS_CONFIG holds."""
+    return {
+        "address": "127.0.0.1",
+        "ports": [server.port],
+        "mode": "standalone",
+        "ops_password": REDIS_PASSWORDS["ops"],
+        "app_password": REDIS_PASSWORDS["app"],
+        "save": "3600 1",
+        "maxmemory": "256mb",
+        "maxmemory_policy": "allkeys-lru",
+        "sysctl": {},
+        "thp_disabled": False,
+        "alert_thresholds": alert_thresholds,
+        **extra,
+    }
+
+
+def db_proxy_check_args(tmp_path, server, password, **extra):
+    """db_proxy_check's arguments: a haproxy.cfg with db1 (127.0.0.1:5432) as primary, the login through server."""
+    config = tmp_path / "haproxy.cfg"
+    config.write_text("backend postgresql_primary\n    server db1 127.0.0.1:5432 check\n")
+    return {
+        "config": str(config),
+        "listen_address": "127.0.0.1",
+        "listen_port": server.port,
+        "primary_host": "db1",
+        "primary_address": "127.0.0.1",
+        "primary_port": 5432,
+        "check_user": "app",
+        "check_password": password,
+        "check_database": "appdb",
+        **extra,
+    }

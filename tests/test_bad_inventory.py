@@ -8,32 +8,20 @@ The good inventory must pass, so the test fails both ways.
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
-import yaml
-
-REPO = Path(__file__).resolve().parent.parent
-PLAYBOOK = shutil.which("ansible-playbook", path=str(Path(sys.executable).parent)) or "ansible-playbook"
+from ansible_run import local_vars, run_playbook
 
 
 def inventory(primaries=("db1",), mirrors=("db2",), offsite=("offsite1",), **overrides):
     def hosts(names, first_octet):
         return {"hosts": {name: {"platform_address": f"192.0.2.{first_octet + i}"} for i, name in enumerate(names)}}
 
-    variables = {
-        "ansible_connection": "local",
-        "ansible_python_interpreter": sys.executable,
-        "ansible_become": False,
-        "postgresql_replication_password": "r" * 24,
-        "pgbackrest_cipher_pass": "c" * 32,
-        "postgresql_app_client_hosts": [],
+    variables = local_vars(
+        postgresql_replication_password="r" * 24,
+        pgbackrest_cipher_pass="c" * 32,
+        postgresql_app_client_hosts=[],
         **overrides,
-    }
+    )
     return {
         "all": {
             "vars": variables,
@@ -49,26 +37,8 @@ def inventory(primaries=("db1",), mirrors=("db2",), offsite=("offsite1",), **ove
 
 
 def run_validation(tmp_path, inv):
-    path = tmp_path / "hosts.yml"
-    path.write_text(yaml.safe_dump(inv), encoding="utf-8")
-    env = dict(
-        os.environ,
-        ANSIBLE_CONFIG=str(REPO / "ansible.cfg"),
-        ANSIBLE_CACHE_PLUGIN="ansible.builtin.memory",
-        ANSIBLE_GATHERING="explicit",
-        ANSIBLE_NOCOLOR="1",
-    )
-    env.pop("ANSIBLE_VAULT_IDENTITY_LIST", None)
-    proc = subprocess.run(
-        [PLAYBOOK, "-i", str(path), "playbooks/database.yml", "--tags", "postgresql_validate,pgbackrest_validate"],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    return proc.returncode, proc.stdout + proc.stderr
+    run = run_playbook(tmp_path, inv, "playbooks/database.yml", "--tags", "postgresql_validate,pgbackrest_validate")
+    return run.rc, run.out
 
 
 def test_a_good_inventory_passes_validation(tmp_path):

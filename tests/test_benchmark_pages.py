@@ -67,6 +67,13 @@ def figures(name: str) -> dict:
     return json.loads((PAGES / f"{name}.json").read_text(encoding="utf-8"))
 
 
+def committed_page(script: str):
+    """(the script as a module, its committed JSON, the page it builds from that JSON)."""
+    module = load_script(script)
+    data = figures(script)
+    return module, data, module.markdown(data)
+
+
 def committed() -> list[str]:
     return sorted(p.stem for p in PAGES.glob("*.json"))
 
@@ -266,9 +273,7 @@ def test_failover_page_shows_the_records_timeline_when_recorded():
 
 
 def test_redis_page_withholds_a_series_whose_kills_disagree():
-    module = load_script("redis")
-    data = figures("redis")
-    page = module.markdown(data)
+    module, data, page = committed_page("redis")
     assert "| kill -9, node stays down | 1000 | 5 | not published |" in page
     assert "The failover series at 1000 ms: its kills disagree by 3.31×" in page
     assert "1000 ms → 2.60/7.67/8.63" not in page
@@ -291,9 +296,7 @@ def test_redis_page_withholds_a_series_whose_kills_disagree():
 
 
 def test_redis_cost_is_not_published_from_noise():
-    module = load_script("redis")
-    data = figures("redis")
-    page = module.markdown(data)
+    module, data, page = committed_page("redis")
     assert "not published: only 3 of the 8 deployed/baseline ratios" in page
     steady = copy.deepcopy(data)
     for per_cmd in steady["throughput"]["results"].values():
@@ -303,9 +306,7 @@ def test_redis_cost_is_not_published_from_noise():
 
 
 def test_hardening_page_states_the_order_it_ran_and_its_run_count():
-    module = load_script("hardening")
-    data = figures("hardening")
-    page = module.markdown(data)
+    module, data, page = committed_page("hardening")
     ran = " → ".join(module.runs_of(data)[0]["order"])
     assert f"in this order: {ran}" in page
     assert "This JSON holds 1 run per side, fewer than the 3 the script now makes" in page
@@ -340,9 +341,7 @@ def test_hardening_script_runs_each_side_at_least_three_times(monkeypatch):
 
 
 def test_patching_reading_follows_the_runs():
-    module = load_script("patching")
-    data = figures("patching")
-    page = module.markdown(data)
+    module, data, page = committed_page("patching")
     assert "rolling: never more than one host out of service at a time" in page
     assert "naive: up to 3 of 3 hosts out of service at once; the whole tier was out for 27.39 s" in page
     overlap = copy.deepcopy(data)
@@ -439,39 +438,51 @@ def test_no_document_claims_timeout_plus_one_second_against_the_measurement():
 # ---------------------------------------------------------------- what the next runs record, on the page
 
 
-def test_backup_page_states_the_recorded_repository_settings():
-    module = load_script("backup")
-    data = copy.deepcopy(figures("backup"))
-    assert "Repository settings" not in module.markdown(data), "the committed run recorded none: say nothing"
+def built_from(script: str, record, build: str = "markdown"):
+    """What a script builds (build: markdown or reading) from its committed JSON after record(data) adds to a copy."""
+    module = load_script(script)
+    data = copy.deepcopy(figures(script))
+    record(data)
+    return getattr(module, build)(data)
+
+
+def _repository_settings(data):
     data["repository"] = {"compress-type": "zst", "repo1-cipher-type": "aes-256-cbc", "backup-standby": "y"}
     data["load_average_at_end"] = [1.0, 1.0, 1.0]
-    page = module.markdown(data)
+
+
+def _reboots(data):
+    for run in data["runs"].values():
+        run["records"] = {
+            h: {"verdict": "success", "reboot_required": True, "rebooted": False} for h in run["out_of_service_seconds"]
+        }
+
+
+def _verified_timeouts(data):
+    for series in data["failover"]:
+        for kill in series["kills"]:
+            kill["node_timeouts_ms"] = [series["cluster_node_timeout_ms"]]
+    data["duration_seconds"] = 1500
+
+
+def test_backup_page_states_the_recorded_repository_settings():
+    unrecorded = built_from("backup", lambda data: None)
+    assert "Repository settings" not in unrecorded, "the committed run recorded none: say nothing"
+    page = built_from("backup", _repository_settings)
     assert "compression zst, encryption aes-256-cbc, backups taken from the mirror." in page
     assert "Block-level incremental (repo1-block) was off in this run" in page
     assert "1-minute load average at the start and at the end: 5.14 and 1.0 on 2 cores" in page
 
 
 def test_patching_page_states_the_recorded_reboots():
-    module = load_script("patching")
-    data = copy.deepcopy(figures("patching"))
-    for run in data["runs"].values():
-        run["records"] = {
-            h: {"verdict": "success", "reboot_required": True, "rebooted": False} for h in run["out_of_service_seconds"]
-        }
-    zh, en = module.reading(data)
+    zh, en = built_from("patching", _reboots, build="reading")
     assert "6 of 6 host patches asked for a reboot, 0 rebooted" in en
     assert "a real host adds its reboot" in en
     assert "6 次主机补丁中 6 次需要重启" in zh
 
 
 def test_redis_page_states_verified_timeouts_and_duration():
-    module = load_script("redis")
-    data = copy.deepcopy(figures("redis"))
-    for series in data["failover"]:
-        for kill in series["kills"]:
-            kill["node_timeouts_ms"] = [series["cluster_node_timeout_ms"]]
-    data["duration_seconds"] = 1500
-    page = module.markdown(data)
+    page = built_from("redis", _verified_timeouts)
     assert "Before every kill the script read the timeout back from all six instances" in page
     assert "| 6.0 | verified |" in page
     assert "This run took 25 min." in page

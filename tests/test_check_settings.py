@@ -21,21 +21,18 @@ from __future__ import annotations
 
 import ast
 import json
-import os
 import re
-import shutil
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 import yaml
 from ansible.module_utils import govops_checks
+from ansible_run import run_playbook
 from check_harness import run_module
 
 REPO = Path(__file__).resolve().parent.parent
 MODULES = {path.stem: path for path in (REPO / "plugins" / "modules").glob("*.py")}
-PLAYBOOK = shutil.which("ansible-playbook", path=str(Path(sys.executable).parent)) or "ansible-playbook"
 PLAIN = re.compile(r"^\{\{\s*(\w+)\s*\}\}$")
 KIND_OF_SPEC_TYPE = {"int": "int", "bool": "bool", "list": "list", "dict": "dict", "str": "str", "path": "str"}
 
@@ -211,28 +208,16 @@ def test_verify_hands_the_roles_own_variables_to_the_check(dengbao, tmp_path):
     inventory = {
         "all": {"hosts": {"host1": {"ansible_connection": "local", "ansible_python_interpreter": sys.executable}}}
     }
-    (tmp_path / "hosts.yml").write_text(yaml.safe_dump(inventory))
     out = tmp_path / "received.json"
-    env = dict(
-        os.environ,
-        ANSIBLE_CONFIG=str(REPO / "ansible.cfg"),
-        ANSIBLE_LIBRARY=str(library),
-        ANSIBLE_ROLES_PATH=str(REPO / "roles"),
-        ANSIBLE_CACHE_PLUGIN="ansible.builtin.memory",
-        ANSIBLE_GATHERING="explicit",
-        ANSIBLE_NOCOLOR="1",
+    run = run_playbook(
+        tmp_path,
+        inventory,
+        tmp_path / "play.yml",
+        "-e",
+        f"out={out}",
+        env={"ANSIBLE_LIBRARY": str(library), "ANSIBLE_ROLES_PATH": str(REPO / "roles")},
     )
-    env.pop("ANSIBLE_VAULT_IDENTITY_LIST", None)
-    proc = subprocess.run(
-        [PLAYBOOK, "-i", str(tmp_path / "hosts.yml"), str(tmp_path / "play.yml"), "-e", f"out={out}"],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-3000:]
+    assert run.rc == 0, run.out[-3000:]
     received = json.loads(out.read_text())
     settings = govops_checks.Settings(received["settings"], dengbao.SETTINGS)
     assert settings.problems() == []

@@ -15,7 +15,7 @@ import json
 import pytest
 from ansible.module_utils import govops_pgwire
 from check_harness import run_module
-from fake_servers import FakePostgres
+from fake_servers import FakePostgres, db_proxy_check_args
 
 PASSWORD = "app-secret-4711"  # noqa: S105 - the fake server's test account
 
@@ -68,23 +68,6 @@ def test_a_server_without_tls_is_refused_before_any_password(pgwire, postgres):
     assert server.logins == []
 
 
-def _args(tmp_path, server, **extra):
-    config = tmp_path / "haproxy.cfg"
-    config.write_text("backend postgresql_primary\n    server db1 127.0.0.1:5432 check\n")
-    return {
-        "config": str(config),
-        "listen_address": "127.0.0.1",
-        "listen_port": server.port,
-        "primary_host": "db1",
-        "primary_address": "127.0.0.1",
-        "primary_port": 5432,
-        "check_user": "app",
-        "check_password": PASSWORD,
-        "check_database": "appdb",
-        **extra,
-    }
-
-
 ACTIVE = [(("systemctl",), (0, "active\n", ""))]
 
 
@@ -94,7 +77,7 @@ def _run(plugin, args):
 
 def test_the_primary_behind_the_proxy_passes(plugin, postgres, tmp_path):
     server = postgres()
-    run = _run(plugin, _args(tmp_path, server))
+    run = _run(plugin, db_proxy_check_args(tmp_path, server, PASSWORD))
     check = run.checks["db_proxy.backend_is_primary"]
     assert check["status"] == "pass", check
     assert "pg_is_in_recovery() = false, server 127.0.0.1:5432" in check["evidence"]
@@ -105,7 +88,7 @@ def test_the_primary_behind_the_proxy_passes(plugin, postgres, tmp_path):
 def test_a_mirror_behind_a_correct_looking_configuration_fails(plugin, postgres, tmp_path):
     # The configuration names db1 as it should; the server that answers is in recovery.
     server = postgres(row=("t", "127.0.0.1", "5432"))
-    run = _run(plugin, _args(tmp_path, server))
+    run = _run(plugin, db_proxy_check_args(tmp_path, server, PASSWORD))
     assert run.checks["db_proxy.backend_config"]["status"] == "pass"
     check = run.checks["db_proxy.backend_is_primary"]
     assert check["status"] == "fail"
@@ -114,26 +97,26 @@ def test_a_mirror_behind_a_correct_looking_configuration_fails(plugin, postgres,
 
 def test_another_server_than_the_expected_primary_fails(plugin, postgres, tmp_path):
     server = postgres(row=("f", "10.0.0.99", "5432"))
-    check = _run(plugin, _args(tmp_path, server)).checks["db_proxy.backend_is_primary"]
+    check = _run(plugin, db_proxy_check_args(tmp_path, server, PASSWORD)).checks["db_proxy.backend_is_primary"]
     assert check["status"] == "fail"
     assert "the server is 10.0.0.99:5432, not the expected primary db1 127.0.0.1:5432" in check["evidence"]
 
 
 def test_without_credentials_or_with_a_refused_login_it_fails_saying_why(plugin, postgres, tmp_path):
     server = postgres()
-    args = _args(tmp_path, server)
+    args = db_proxy_check_args(tmp_path, server, PASSWORD)
     del args["check_password"]
     check = _run(plugin, args).checks["db_proxy.backend_is_primary"]
     assert check["status"] == "fail" and "no db_proxy_check_password" in check["evidence"]
     assert server.logins == []
-    wrong = _args(tmp_path, server, check_password="wrong")  # noqa: S106 - a wrong password on purpose
+    wrong = db_proxy_check_args(tmp_path, server, "wrong")  # a wrong password on purpose
     check = _run(plugin, wrong).checks["db_proxy.backend_is_primary"]
     assert check["status"] == "fail" and "password authentication failed" in check["evidence"]
 
 
 def test_the_password_reaches_no_command_and_no_output(plugin, postgres, tmp_path):
     server = postgres()
-    run = _run(plugin, _args(tmp_path, server))
+    run = _run(plugin, db_proxy_check_args(tmp_path, server, PASSWORD))
     assert run.checks["db_proxy.backend_is_primary"]["status"] == "pass"
     assert not any(PASSWORD in " ".join(argv) for argv in run.probes)
     assert PASSWORD not in json.dumps(run.result)

@@ -28,13 +28,13 @@ from __future__ import annotations
 import json
 import os
 import re
-import subprocess
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 import yaml
+from ansible_run import local_vars, run_playbook
 
 REPO = Path(__file__).resolve().parent.parent
 SCANNED = ("roles", "playbooks", "molecule")
@@ -481,30 +481,11 @@ def test_db_failover_write_check_reads_the_password_from_a_private_file(tmp_path
             },
         }
     }
-    (tmp_path / "hosts.yml").write_text(yaml.safe_dump(inventory), encoding="utf-8")
     (tmp_path / "play.yml").write_text(RESTART_APPS_PLAY, encoding="utf-8")
-    env = dict(
-        os.environ,
-        PATH=f"{bindir}:{os.environ['PATH']}",
-        TEST_CHECK_PASSWORD=TRICKY_PASSWORD,
-        ANSIBLE_CONFIG=str(REPO / "ansible.cfg"),
-        ANSIBLE_CACHE_PLUGIN="ansible.builtin.memory",
-        ANSIBLE_GATHERING="explicit",
-        ANSIBLE_NOCOLOR="1",
-    )
-    env.pop("ANSIBLE_VAULT_IDENTITY_LIST", None)
-    playbook = Path(sys.executable).parent / "ansible-playbook"
-    proc = subprocess.run(
-        [str(playbook), "-vvv", "-i", str(tmp_path / "hosts.yml"), str(tmp_path / "play.yml")],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    out = proc.stdout + proc.stderr
-    assert proc.returncode == 0, out[-3000:]
+    env = {"PATH": f"{bindir}:{os.environ['PATH']}", "TEST_CHECK_PASSWORD": TRICKY_PASSWORD}
+    run = run_playbook(tmp_path, inventory, tmp_path / "play.yml", "-vvv", env=env)
+    out = run.out
+    assert run.rc == 0, out[-3000:]
     seen = json.loads(record.read_text(encoding="utf-8"))
     # The write check judged the fake server's answer, so psql really ran with the file.
     assert "WRITE ok=True server=192.0.2.22 xid=4242" in out, out[-3000:]
@@ -544,29 +525,10 @@ PREMISE_PLAY = """
 
 def test_environment_is_on_the_command_line_whatever_no_log_says(tmp_path):
     (tmp_path / "play.yml").write_text(PREMISE_PLAY, encoding="utf-8")
-    env = dict(os.environ, ANSIBLE_CONFIG=str(REPO / "ansible.cfg"), ANSIBLE_NOCOLOR="1")
-    env.pop("ANSIBLE_VAULT_IDENTITY_LIST", None)
-    proc = subprocess.run(
-        [
-            str(Path(sys.executable).parent / "ansible-playbook"),
-            "-vvv",
-            "-i",
-            "localhost,",
-            "-c",
-            "local",
-            "-e",
-            f"ansible_python_interpreter={sys.executable}",
-            str(tmp_path / "play.yml"),
-        ],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    out = proc.stdout + proc.stderr
-    assert proc.returncode == 0, out[-3000:]
+    inventory = {"all": {"hosts": {"localhost": local_vars()}}}
+    run = run_playbook(tmp_path, inventory, tmp_path / "play.yml", "-vvv")
+    out = run.out
+    assert run.rc == 0, out[-3000:]
     executed = [line for line in out.splitlines() if "EXEC" in line]
     assert [line for line in executed if "PREMISE_VALUE=env-marker-9c2f" in line], executed
     assert "stdin-marker-5b1e" not in out
@@ -619,35 +581,11 @@ def test_redis_cli_gets_the_password_on_stdin_with_tls_kept(tmp_path):
             "children": {"redis": {"hosts": {"redis1": {"platform_address": "127.0.0.1"}}}},
         }
     }
-    (tmp_path / "hosts.yml").write_text(yaml.safe_dump(inventory), encoding="utf-8")
     (tmp_path / "play.yml").write_text(KEYS_PLAY, encoding="utf-8")
-    env = dict(
-        os.environ,
-        TEST_REDIS_CLI=str(cli),
-        TEST_OPS_PASSWORD=password,
-        ANSIBLE_CONFIG=str(REPO / "ansible.cfg"),
-        ANSIBLE_CACHE_PLUGIN="ansible.builtin.memory",
-        ANSIBLE_GATHERING="explicit",
-        ANSIBLE_NOCOLOR="1",
-    )
-    env.pop("ANSIBLE_VAULT_IDENTITY_LIST", None)
-    proc = subprocess.run(
-        [
-            str(Path(sys.executable).parent / "ansible-playbook"),
-            "-vvv",
-            "-i",
-            str(tmp_path / "hosts.yml"),
-            str(tmp_path / "play.yml"),
-        ],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    out = proc.stdout + proc.stderr
-    assert proc.returncode == 0, out[-3000:]
+    env = {"TEST_REDIS_CLI": str(cli), "TEST_OPS_PASSWORD": password}
+    run = run_playbook(tmp_path, inventory, tmp_path / "play.yml", "-vvv", env=env)
+    out = run.out
+    assert run.rc == 0, out[-3000:]
     seen = json.loads(record.read_text(encoding="utf-8"))
     assert "REDISCLI_AUTH" not in seen["environ"], "the password went through the environment (the remote sh -c line)"
     assert seen["stdin_first_line"] == password, f"redis-cli did not get the password on stdin: {seen['argv']}"

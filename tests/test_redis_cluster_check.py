@@ -16,7 +16,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
-from fake_servers import FakeRedis
+from fake_servers import redis_check_args, redis_instance
 
 NODES = """\
 a1 10.0.0.1:7000@17000 myself,master - 0 0 1 connected 0-5460
@@ -444,39 +444,12 @@ def test_tls_client_verifies_the_ca_and_the_address(check, tmp_path):
 
 
 # --- the module against a fake instance: figures are figures, judged by the alert check
-CONFIG = {
-    "appendonly": "yes",
-    "appendfsync": "everysec",
-    "save": "3600 1",
-    "maxmemory": 256 * 1024 * 1024,
-    "maxmemory-policy": "allkeys-lru",
-    "maxclients": 10000,
-}
-
-
-def _args(server, limits, **extra):
-    return {
-        "address": "127.0.0.1",
-        "ports": [server.port],
-        "mode": "standalone",
-        "ops_password": "ops-secret",
-        "app_password": "app-secret",
-        "save": "3600 1",
-        "maxmemory": "256mb",
-        "maxmemory_policy": "allkeys-lru",
-        "sysctl": {},
-        "thp_disabled": False,
-        "alert_thresholds": limits,
-        **extra,
-    }
-
-
 @pytest.fixture
 def instance():
     servers = []
 
     def start(**info):
-        server = FakeRedis({"ops": "ops-secret", "app": "app-secret"}, info=info, config=CONFIG)
+        server = redis_instance(**info)
         servers.append(server)
         return server
 
@@ -487,7 +460,7 @@ def instance():
 
 def test_figures_are_not_a_check_that_always_passes(check, instance, limits):
     server = instance()
-    run = run_module(check, _args(server, limits))
+    run = run_module(check, redis_check_args(server, limits))
     port = server.port
     assert f"redis.node.{port}.metrics" not in run.checks
     figures = run.result["metrics"][str(port)]
@@ -499,7 +472,7 @@ def test_figures_are_not_a_check_that_always_passes(check, instance, limits):
 
 def test_memory_near_maxmemory_is_judged_against_the_role_threshold(check, instance, limits):
     server = instance(used_memory=230 * 2**20, used_memory_human="230.00M", rejected_connections=7)
-    run = run_module(check, _args(server, limits))
+    run = run_module(check, redis_check_args(server, limits))
     alert = run.checks[f"redis.node.{server.port}.alerts"]
     assert alert["status"] == "warn"
     assert "89.8 % of maxmemory (limit 80.0 %)" in alert["evidence"]
@@ -508,7 +481,7 @@ def test_memory_near_maxmemory_is_judged_against_the_role_threshold(check, insta
 
 def test_expectations_not_passed_are_not_judged_and_fail(check, instance, limits):
     server = instance()
-    args = _args(server, limits)
+    args = redis_check_args(server, limits)
     for name in ("maxmemory", "maxmemory_policy", "sysctl"):
         del args[name]
     run = run_module(check, args)
@@ -522,7 +495,7 @@ def test_expectations_not_passed_are_not_judged_and_fail(check, instance, limits
 
 def test_flushall_is_asked_never_sent_and_check_mode_skips_the_probe_write(check, instance, limits):
     server = instance()
-    run = run_module(check, _args(server, limits), check_mode=True)
+    run = run_module(check, redis_check_args(server, limits), check_mode=True)
     acl = run.checks[f"redis.node.{server.port}.app_acl"]
     assert acl["status"] == "pass" and "ACL DRYRUN app FLUSHALL" in acl["evidence"]
     assert ("ops", "ACL", "DRYRUN", "app", "FLUSHALL") in server.commands
@@ -530,7 +503,7 @@ def test_flushall_is_asked_never_sent_and_check_mode_skips_the_probe_write(check
     assert run.checks["redis.roundtrip"]["status"] == "skip"
     assert server.writes() == []
     # Outside check mode the round trip writes its probe key and deletes it: the gate above is real.
-    run = run_module(check, _args(server, limits), check_mode=False)
+    run = run_module(check, redis_check_args(server, limits), check_mode=False)
     assert run.checks["redis.roundtrip"]["status"] == "pass"
     assert [c[1] for c in server.writes()] == ["SET", "DEL"]
 
@@ -546,7 +519,7 @@ def test_an_app_user_allowed_to_flush_fails_without_anything_being_flushed(check
 
     server.answer = permissive
     server.store["app:key"] = "kept"
-    run = run_module(check, _args(server, limits))
+    run = run_module(check, redis_check_args(server, limits))
     acl = run.checks[f"redis.node.{server.port}.app_acl"]
     assert acl["status"] == "fail" and "FLUSHALL (asked as ops, nothing run) -> allowed" in acl["evidence"]
     assert server.store == {"app:key": "kept"}

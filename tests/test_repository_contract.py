@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 from check_harness import run_module
-from fake_servers import FakePostgres, FakeRedis
+from fake_servers import FakePostgres, db_proxy_check_args, redis_check_args, redis_instance
 
 REPO = Path(__file__).resolve().parent.parent
 ROLES = sorted(p.name for p in (REPO / "roles").iterdir() if p.is_dir())
@@ -291,28 +291,8 @@ def _case_backup_files_repo(tmp_path):
 
 
 def _case_redis(tmp_path):
-    config = {
-        "appendonly": "yes",
-        "appendfsync": "everysec",
-        "save": "3600 1",
-        "maxmemory": 256 * 1024 * 1024,
-        "maxmemory-policy": "allkeys-lru",
-        "maxclients": 10000,
-    }
-    server = FakeRedis({"ops": "ops-secret", "app": "app-secret"}, config=config)
-    args = {
-        "address": "127.0.0.1",
-        "ports": [server.port],
-        "mode": "standalone",
-        "ops_password": "ops-secret",
-        "app_password": "app-secret",
-        "save": "3600 1",
-        "maxmemory": "256mb",
-        "maxmemory_policy": "allkeys-lru",
-        "sysctl": {},
-        "thp_disabled": False,
-        "alert_thresholds": load(REPO / "roles" / "redis" / "defaults" / "main.yml")["redis_alert_thresholds"],
-    }
+    server = redis_instance()
+    args = redis_check_args(server, load(REPO / "roles" / "redis" / "defaults" / "main.yml")["redis_alert_thresholds"])
 
     def no_redis_writes(run):
         server.close()
@@ -324,19 +304,7 @@ def _case_redis(tmp_path):
 
 def _case_db_proxy(tmp_path):
     server = FakePostgres(tmp_path, {"app": "app-secret"}, ["f", "127.0.0.1", "5432"])
-    config = tmp_path / "haproxy.cfg"
-    config.write_text("backend postgresql_primary\n    server db1 127.0.0.1:5432 check\n")
-    args = {
-        "config": str(config),
-        "listen_address": "127.0.0.1",
-        "listen_port": server.port,
-        "primary_host": "db1",
-        "primary_address": "127.0.0.1",
-        "primary_port": 5432,
-        "check_user": "app",
-        "check_password": "app-secret",
-        "check_database": "appdb",
-    }
+    args = db_proxy_check_args(tmp_path, server, "app-secret")
 
     def only_a_select(run):
         server.close()

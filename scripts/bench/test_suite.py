@@ -165,6 +165,9 @@ def main() -> None:
         write_figures("test-suite", data, markdown(data))
         return
     clone = Path(tempfile.mkdtemp(prefix="govops-suite-", dir="/var/tmp"))
+    # mkdtemp makes it 0700; a checkout is world-readable, and the unit tests
+    # run part of it as another user (tests/test_scripts.py, not root).
+    clone.chmod(0o755)
     subprocess.run(["git", "clone", "--quiet", str(REPO), str(clone)], check=True)  # noqa: S603, S607
     # What a CI job starts with: a plain root shell, nothing of this
     # checkout's environment (scripts/lib.sh exports paths into the shell
