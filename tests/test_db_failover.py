@@ -114,10 +114,26 @@ def test_record_of_a_switchover_needs_zero_loss(f):
     assert ok["verdict"] == "pass" and ok["figures"]["rpo"] == {
         "bytes": 0,
         "known": True,
+        "seconds_bound": 0.0,
         "basis": "old primary's last WAL 0/5000000 vs replayed 0/5000000",
     }
     lost = _record(f, plan, fenced=True, final_lsn="0/5000400")
     assert lost["verdict"] == "fail" and "zero_loss" in lost["reason_failed"]
+
+
+def test_record_of_a_failover_judges_the_rpo_like_the_rto(f):
+    plan = f.db_failover_plan({}, MIRROR, PARAMS)
+    ok = _record(f, plan)
+    assert {"id": "rpo", "status": "pass"}.items() <= next(c for c in ok["checks"] if c["id"] == "rpo").items()
+    # The mirror's last replayed commit 6 minutes before the outage: more than the 5-minute RPO may be lost.
+    stale = _record(f, plan, replay_at="2026-11-23 09:54:00+00")
+    assert stale["verdict"] == "fail" and stale["reason_failed"].startswith("rpo: RPO at most 360.0 s, target 300 s")
+    # Nothing to bound the window with: the record cannot show the RPO held.
+    unknown = _record(f, plan, replay_at="")
+    assert unknown["verdict"] == "fail" and "RPO at most unknown s" in unknown["reason_failed"]
+    # The old primary answered and nothing was lost: RPO 0 whatever the last commit's age.
+    none_lost = _record(f, plan, fenced=True, final_lsn="0/5000000", replay_at="2026-11-23 09:00:00+00")
+    assert none_lost["verdict"] == "pass" and none_lost["figures"]["rpo"]["seconds_bound"] == 0.0
 
 
 def test_record_fails_without_a_write_through_the_application_path(f):

@@ -109,10 +109,20 @@ def markdown(data: dict) -> str:
         f"Machine: {cold['machine']['cores']} cores, {cold['machine']['memory_gib']} GiB, kernel "
         f"{cold['machine']['kernel']}. Commit `{cold['commit'][:10]}`"
         f"{' (with uncommitted changes)' if cold['dirty'] else ''}, a clean clone, `CI=true ./.ci/run` "
-        f"(the README's test command), {scenario_count} Molecule scenarios, up to {cold['jobs']} at a time.",
+        f"(the README's test command), {scenario_count} Molecule scenarios; after setup up to {cold['jobs']} "
+        "stages run at a time.",
         "",
-        "Cold: no lab image and no venv cached (every image is built, every Python package installed). "
-        "Warm: the same command again on the same machine.",
+        "Cold: the script removed every lab image first, and the clone has no venv (pip's cache unused). "
+        "Warm: the same command again in the same clone.",
+        "",
+    ]
+    for label, run in (("cold", cold), ("warm", warm)):
+        cached = run["cached_at_start"]
+        images = ", ".join(f"`{i}`" for i in cached["images"]) or "none"
+        lines.append(
+            f"- Cached when the {label} run started: venv {'yes' if cached['venv'] else 'no'}; images: {images}."
+        )
+    lines += [
         "",
         "| stage | cold s | load (mean / max) | result | warm s | load (mean / max) | result |",
         "|---|---|---|---|---|---|---|",
