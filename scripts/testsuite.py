@@ -35,6 +35,7 @@ import datetime as dt
 import json
 import os
 import platform
+import re
 import subprocess
 import sys
 import threading
@@ -53,6 +54,10 @@ CACHE = Path(os.environ.get("CACHE_DIR", REPO / ".cache"))
 BUDGET_SECONDS = 45 * 60
 LOAD_PERIOD = 5.0
 FAILED_TAIL_LINES = 150
+# Lines that say why a stage failed: Ansible's fatal/UNREACHABLE/FAILED lines,
+# Molecule's ERROR/CRITICAL, Python tracebacks, pytest's summary and E lines.
+ERROR_PATTERN = re.compile(r"UNREACHABLE!|fatal: \[|FAILED!|\b(ERROR|CRITICAL)\b|Traceback|^\s*[\d.]+s (FAILED |E  )")
+ERROR_LINES = 80
 
 STATIC_STAGES = {
     "lint": [
@@ -163,8 +168,26 @@ def run_stage(stage: Stage, log_dir: Path, sampler: LoadSampler, echo: bool) -> 
     print(f"wall-time: {stage.name} {round(stage.seconds)}s {stage.result}", flush=True)
     if rc != 0 and not echo:
         lines = Path(stage.log).read_text(encoding="utf-8", errors="replace").splitlines()
+        # The tail shows how the stage ended; the reason is often earlier (an
+        # UNREACHABLE host, the first fatal task), and CI keeps only what is printed.
+        errors = error_lines(lines)
+        if errors:
+            print(f"---- error lines of {stage.log} (first {len(errors)}) ----", flush=True)
+            print("\n".join(errors), flush=True)
         print(f"---- last {FAILED_TAIL_LINES} lines of {stage.log} ----", flush=True)
         print("\n".join(lines[-FAILED_TAIL_LINES:]), flush=True)
+
+
+def error_lines(lines: list[str], limit: int = ERROR_LINES) -> list[str]:
+    """The lines that say why a stage failed (fatal/UNREACHABLE/FAILED/ERROR/Traceback, pytest's
+    failure lines) with the two lines after each, at most `limit` lines, in log order."""
+    picked: list[int] = []
+    for number, line in enumerate(lines):
+        if ERROR_PATTERN.search(line):
+            picked.extend(range(number, min(number + 3, len(lines))))
+    seen: set[int] = set()
+    ordered = [n for n in picked if not (n in seen or seen.add(n))]
+    return [lines[n] for n in ordered[:limit]]
 
 
 def longest_first(stages: list[Stage]) -> list[Stage]:

@@ -146,3 +146,21 @@ def test_parallel_runs_start_with_the_longest_scenario_of_the_last_run(tmp_path,
     monkeypatch.setattr(testsuite, "CACHE", tmp_path)
     ordered = testsuite.longest_first([testsuite.molecule_stage(n) for n in ("a", "b", "new")])
     assert [s.name for s in ordered] == ["molecule-new", "molecule-b", "molecule-a"]
+
+
+def test_a_failed_stage_prints_why_it_failed_not_only_how_it_ended():
+    log = [
+        "   1.0s TASK [Verify | over SSH] ***",
+        "   2.0s fatal: [h-over-ssh]: UNREACHABLE! => changed=false",
+        "   2.0s     msg: 'Failed to connect to the host via ssh: Connection timed out'",
+        "   2.1s     unreachable: true",
+        "   2.2s ok: [h]",
+        *[f"  {3 + n}.0s ok: [h]" for n in range(200)],
+        " 300.0s CRITICAL Ansible return code was 4",
+    ]
+    errors = testsuite.error_lines(log)
+    assert errors[0].endswith("UNREACHABLE! => changed=false")
+    assert any("Connection timed out" in line for line in errors)
+    assert errors[-1].endswith("CRITICAL Ansible return code was 4")
+    assert "ok: [h]" not in " ".join(errors[4:-1])
+    assert len(testsuite.error_lines(log * 100)) == testsuite.ERROR_LINES
