@@ -11,6 +11,9 @@
 # The password comes from PGPASSFILE, never from the command line.
 set -u
 acked=/var/tmp/writer.acked
+# Each refused write, with its time: the first line after an outage began is
+# when this client noticed it (the probe's detection time in a failover record).
+failed=/var/tmp/writer.failed
 
 count() {
   local answer server present lost
@@ -32,12 +35,14 @@ if [ "${1:-}" = --count ]; then
 fi
 
 conninfo="$1"
-rm -f "$acked" /var/tmp/writer.stop
+rm -f "$acked" "$failed" /var/tmp/writer.stop
 i=0
 while [ ! -e /var/tmp/writer.stop ] && [ "$i" -lt 100000 ]; do
   i=$((i + 1))
   if psql "$conninfo" -X -q -c "INSERT INTO failover_writes (id) VALUES ($i)" 2>/dev/null; then
     echo "$i" >>"$acked"
+  else
+    echo "$(date -u +%Y-%m-%dT%H:%M:%S.%6NZ) $i" >>"$failed"
   fi
   sleep 0.05
 done

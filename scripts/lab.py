@@ -26,7 +26,8 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-INVENTORY = REPO / "inventories" / "lab" / "hosts.yml"
+# The directory: hosts.yml, db_topology.yml and group_vars/ together.
+INVENTORY = REPO / "inventories" / "lab"
 LABEL = "io.govops.lab=1"
 
 

@@ -5,7 +5,7 @@
 # Run by the systemd timer govops-db-restore-drill.timer (installed by
 # playbooks/db_restore_drill_schedule.yml), or by hand:
 #
-#   GOVOPS_INVENTORY=inventories/prod/hosts.yml scripts/scheduled-drill.sh [-e var=value ...]
+#   GOVOPS_INVENTORY=inventories/prod scripts/scheduled-drill.sh [-e var=value ...]
 #
 # Settings (environment; the timer reads them from /etc/govops/db-restore-drill.env):
 #   GOVOPS_INVENTORY             inventory (default: the lab)
@@ -21,7 +21,7 @@ source scripts/lib.sh
 
 runner_dir="${GOVOPS_RUNNER_DIR:-/var/lib/govops/drill-runner}"
 keep="${GOVOPS_RUNNER_KEEP:-40}"
-inventory="${GOVOPS_INVENTORY:-$REPO_ROOT/inventories/lab/hosts.yml}"
+inventory="${GOVOPS_INVENTORY:-$REPO_ROOT/inventories/lab}"
 ident="drill-$(date -u +%Y%m%dT%H%M%SZ)"
 [ -e "$inventory" ] || die "inventory $inventory does not exist. Fix: set GOVOPS_INVENTORY (db_restore_drill_inventory)."
 

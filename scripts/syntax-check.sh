@@ -5,7 +5,7 @@ set -euo pipefail
 # shellcheck source=scripts/lib.sh
 source "$(dirname "$0")/lib.sh"
 cd "$REPO_ROOT"
-for inv in inventories/lab/hosts.yml inventories/production.example/hosts.yml; do
+for inv in inventories/lab inventories/production.example; do
   ansible-inventory -i "$inv" --graph >/dev/null
   ansible-playbook -i "$inv" --syntax-check playbooks/*.yml >/dev/null
   echo "syntax ok: $inv"

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import socket
 import threading
+from pathlib import Path
 
 import pytest
+import yaml
 
 MIRROR = {
     "reachable": True,
@@ -108,6 +110,27 @@ def test_record_of_a_failover_with_the_primary_unreachable(f):
     assert [t["step"] for t in record["timeline"]][:2] == ["detected", "started"]
 
 
+def test_record_reports_detection_response_and_recovery_apart(f):
+    plan = f.db_failover_plan({}, MIRROR, PARAMS)
+    # The outage began 4 s before the probe noticed it: RTO covers all three parts.
+    record = _record(f, plan, events=dict(EVENTS, failed="2026-11-23T09:59:56.000000Z"))
+    figures = record["figures"]
+    assert figures["rto_measured_from"] == "outage began" and figures["rto_seconds"] == 26.5
+    assert figures["rto_covers"] == ["detection", "response", "recovery"]
+    assert figures["phases"] == {"detection_seconds": 4.0, "response_seconds": 10.0, "recovery_seconds": 12.5}
+    assert [t["step"] for t in record["timeline"]][:3] == ["failed", "detected", "started"]
+    # Only the playbook's start known: the RTO is the recovery alone, and the record says so.
+    started_only = {k: v for k, v in EVENTS.items() if k != "detected"}
+    alone = _record(f, plan, events=started_only)["figures"]
+    assert alone["rto_measured_from"] == "playbook started" and alone["rto_covers"] == ["recovery"]
+    assert alone["phases"]["detection_seconds"] is None and alone["rto_seconds"] == alone["phases"]["recovery_seconds"]
+
+
+def test_epoch_of_an_iso_time(f):
+    assert f.db_failover_epoch("2026-11-23T10:00:00+08:00") == f.db_failover_epoch("2026-11-23T02:00:00Z")
+    assert f.db_failover_epoch("not a time") == 0.0
+
+
 def test_record_of_a_switchover_needs_zero_loss(f):
     plan = f.db_failover_plan(PRIMARY, MIRROR, dict(PARAMS, mode="switchover"))
     ok = _record(f, plan, fenced=True, final_lsn="0/5000000")
@@ -208,3 +231,62 @@ def test_proxy_reaches_postgresql_by_its_sslrequest_answer(proxy):
     closed.close()
     ok, evidence = proxy.postgres_answers("127.0.0.1", port, timeout=1)
     assert not ok and f"127.0.0.1:{port}" in evidence
+
+
+def _topo(f, primary, mirrors, **states):
+    return f.db_topology(
+        primary, mirrors, {h: dict(zip(("state", "fenced_by"), v.split(":"), strict=False)) for h, v in states.items()}
+    )
+
+
+def test_topology_agrees_when_the_inventory_says_what_the_servers_are(f):
+    ok = _topo(f, "db1", ["db2"], db1="primary", db2="mirror")
+    assert ok["agree"] and ok["record"] == {"primary": "db1", "mirrors": ["db2"]} and ok["problems"] == []
+    # a first converge: nothing installed yet, or the mirror's package cluster before the clone
+    assert _topo(f, "db1", ["db2"], db1="absent", db2="absent")["agree"]
+    assert _topo(f, "db1", ["db2"], db1="primary", db2="fresh")["agree"]
+    # a primary that is merely down is started by the converge
+    assert _topo(f, "db1", ["db2"], db1="down", db2="mirror")["agree"]
+
+
+def test_topology_after_a_failover_names_the_fenced_former_primary_and_the_fix(f):
+    topo = _topo(f, "db1", ["db2"], db1="fenced:failover-20261202T100000Z", db2="primary")
+    assert not topo["agree"] and topo["primary_now"] == "db2" and topo["record"] is None
+    (problem,) = topo["problems"]
+    assert problem.startswith("db1 (db_primary) is a former primary, fenced by failover-20261202T100000Z; db2 runs")
+    assert (
+        "./govops rejoin -e db_failover_old_primary=db1 -e db_failover_new_primary=db2 -e db_failover_confirm=db1"
+        in problem
+    )
+    assert problem.endswith("then ./govops topology records the new roles.")
+
+
+def test_topology_after_the_rejoin_asks_for_the_record(f):
+    topo = _topo(f, "db1", ["db2"], db1="mirror", db2="primary")
+    assert not topo["agree"] and topo["record"] == {"primary": "db2", "mirrors": ["db1"]}
+    assert topo["problems"] == [
+        "the inventory names db1 as db_primary, but db2 runs as the primary and db1 is mirror. "
+        "Fix: ./govops topology records db2 as db_primary and db1 as db_mirror."
+    ]
+
+
+@pytest.mark.parametrize(
+    ("states", "needle"),
+    [
+        ({"db1": "primary", "db2": "primary"}, "db1 and db2 all run as primary (split brain)"),
+        ({"db1": "primary", "db2": "unreachable"}, "db2 (db_mirror) does not answer"),
+        ({"db1": "fenced:failover-x", "db2": "mirror"}, "no host runs as primary. Fix: ./govops failover promotes"),
+        ({"db1": "primary", "db2": "fenced:failover-x"}, "db2 (db_mirror) is a former primary, fenced by failover-x"),
+    ],
+)
+def test_topology_refuses_what_a_converge_must_not_touch(f, states, needle):
+    topo = _topo(f, "db1", ["db2"], **states)
+    assert not topo["agree"] and topo["record"] is None
+    assert any(needle in p for p in topo["problems"]), topo["problems"]
+
+
+def test_the_database_play_checks_the_topology_first_and_stops_everything_on_a_disagreement():
+    plays = yaml.safe_load((Path(__file__).resolve().parent.parent / "playbooks" / "database.yml").read_text())
+    first = plays[0]
+    assert first["hosts"] == "db_primary:db_mirror" and first["any_errors_fatal"] is True
+    assert first["tasks"][0]["ansible.builtin.include_role"] == {"name": "postgresql", "tasks_from": "topology.yml"}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
@@ -146,3 +147,56 @@ def test_the_playbook_plans_read_only_before_it_writes():
             t.get("ansible.builtin.include_role", {}).get("tasks_from", "").startswith("plan_") for t in play["tasks"]
         ):
             assert play["any_errors_fatal"] is True, play["name"]
+
+
+def test_a_time_target_reports_where_recovery_stopped_and_judges_no_marker():
+    run = {**RUN, "target": "time", "target_time": "2026-11-23 09:30:00+00"}
+    stop = ["recovery stopping before commit of transaction 901, time 2026-11-23 09:30:01.2+00"]
+    result = {**RESULT, "marker_found": False, "counts": {"appdb.orders": 80}, "recovery_stop": stop}
+    report = db_restore_drill_report(run, REPO_INFO, MARKER, result, TARGETS)
+    assert report["verdict"] == "pass", report["reason"]
+    assert "drill.marker_restored" not in {c["id"] for c in report["checks"]}
+    assert report["recovery_stop"] == stop and report["target_time"] == run["target_time"]
+
+
+TRANSIENT = re.compile(
+    yaml.safe_load((REPO / "roles" / "db_restore_drill" / "vars" / "main.yml").read_text(encoding="utf-8"))[
+        "__db_restore_drill_transient_errors"
+    ].strip()
+)
+
+
+@pytest.mark.parametrize(
+    ("stderr", "transient"),
+    [
+        (
+            'psql: error: connection to server on socket "/var/run/postgresql/.s.PGSQL.5499" failed: '
+            "FATAL:  the database system is starting up",
+            True,
+        ),
+        ("psql:<stdin>:1: ERROR:  cannot execute CREATE TABLE in a read-only transaction", True),
+        ("FATAL:  the database system is not yet accepting connections", True),
+        # the copy's server is gone (recovery ended before its target, a WAL file missing): wait no longer
+        (
+            'psql: error: connection to server on socket "/var/run/postgresql/.s.PGSQL.5499" failed: '
+            "No such file or directory",
+            False,
+        ),
+        ('psql: error: FATAL:  database "govops_drill" does not exist', False),
+    ],
+)
+def test_the_wait_for_the_copy_waits_out_recovery_and_nothing_else(stderr, transient):
+    assert bool(TRANSIENT.search(stderr)) is transient
+
+
+def test_pitr_is_the_drill_to_a_time_with_the_copy_kept_and_refuses_without_a_time():
+    plays = yaml.safe_load((REPO / "playbooks" / "db_pitr.yml").read_text(encoding="utf-8"))
+    first, drill = plays[0], plays[1]
+    assert first["any_errors_fatal"] is True
+    assert "db_pitr_time is defined" in first["tasks"][0]["ansible.builtin.assert"]["that"]
+    assert drill["ansible.builtin.import_playbook"] == "db_restore_drill.yml"
+    assert drill["vars"]["db_restore_drill_target"] == "time" and drill["vars"]["db_restore_drill_keep"] is True
+    validate = yaml.safe_load((REPO / "playbooks" / "db_restore_drill.yml").read_text(encoding="utf-8"))[0]
+    assert validate["hosts"] == "localhost" and validate["any_errors_fatal"] is True
+    remove = yaml.safe_load((REPO / "playbooks" / "db_pitr_remove.yml").read_text(encoding="utf-8"))
+    assert remove[-1]["tasks"][0]["ansible.builtin.include_role"]["tasks_from"] == "remove_copy.yml"

@@ -191,6 +191,7 @@ CASES = [
             "hardening_ssh_client_alive_interval": 600,
             "hardening_ssh_max_auth_tries": 10,
             "hardening_ssh_login_grace_time": 0,
+            "hardening_ssh_max_startups": "many",
             "hardening_ssh_ciphers": [],
             "hardening_log_remote_host": "log.example",
             "hardening_log_remote_port": 70000,
@@ -210,6 +211,7 @@ CASES = [
             "hardening_ssh_client_alive_interval is 600 and hardening_ssh_client_alive_count_max is 2",
             "hardening_ssh_max_auth_tries is 10",
             "hardening_ssh_login_grace_time is 0",
+            'hardening_ssh_max_startups is "many", not start:rate:full',
             "hardening_ssh_ciphers, hardening_ssh_macs and hardening_ssh_kex must each list at least one algorithm",
             "hardening_log_remote_port is 70000",
             "hardening_high_risk_ports / hardening_high_risk_ports_allowed contain 70000",
@@ -245,6 +247,17 @@ CASES = [
             'backup_files_check_read_data_subset is "2/1"',
             "backup_files_schedule and backup_files_check_schedule must not be empty",
         ],
+    ),
+    # the backup host's sshd must admit every client at once (a second backup host of its own)
+    (
+        "backup_files",
+        "bf-startups",
+        {
+            "backup_files_repo_host": "bf-startups",
+            "backup_files_clients": ["c1", "c2", "c3"],
+            "hardening_ssh_max_startups": "3:30:10",
+        },
+        ["hardening_ssh_max_startups on bf-startups is 3:30:10: sshd starts dropping logins beyond 3 at once"],
     ),
     # roles/db_proxy
     ("db_proxy", "dp-good", None, None),
@@ -350,7 +363,8 @@ def inventory() -> dict:
     groups["redis"] = {"hosts": {host: {} for role, host, _, _ in CASES if role == "redis"}}
     groups["db_primary"] = {"hosts": {"db1": {"platform_address": next(addresses)}}}
     groups["db_mirror"] = {"hosts": {"db2": {"platform_address": next(addresses)}}}
-    groups["backup"] = {"hosts": {"bf-good": {}}}
+    # the backup host admits every other host of this inventory at once (hardening_ssh_max_startups)
+    groups["backup"] = {"hosts": {"bf-good": {"hardening_ssh_max_startups": "100:30:200"}}}
     groups["backup_offsite"] = {"hosts": {"off1": {"platform_address": next(addresses)}}}
     groups["app"] = {"hosts": {}}
     return {

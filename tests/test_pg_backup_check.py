@@ -78,6 +78,24 @@ def test_archive_lag_is_time_since_last_archive_when_wal_pending(plugin):
     assert mod.archive_lag(_stats(last_archived_wal="00000002.history")) == 30.0
 
 
+def test_an_idle_database_has_no_archive_lag_when_no_commit_waits(plugin):
+    """An idle primary writes WAL without transactions (checkpoints, running-xacts records) that
+    archive_timeout does not switch out: the last archived segment grows old while nothing
+    committed waits. The lab's acceptance once failed on this (342 s on a database nobody wrote to)."""
+    mod = plugin("modules", "pgbackrest_check")
+    idle = _stats(current_lsn="0/4000100", last_archived_time=9_000.0)
+    assert mod.unarchived_start(idle) == "0/4000000"
+    assert mod.unarchived_start(_stats(last_archived_wal="00000001000000020000000F")) == "2/10000000"
+    # a backup history file names the segment its backup started in
+    assert mod.unarchived_start(_stats(last_archived_wal="000000010000000000000011.00000028.backup")) == "0/12000000"
+    assert mod.unarchived_start(_stats(last_archived_wal="00000002.history")) is None
+    assert mod.archive_lag(idle, unarchived_commits=0) == 0.0
+    # commits wait: the oldest one's age; its time unknown: the bound; no pg_walinspect: the bound too
+    assert mod.archive_lag(idle, unarchived_commits=3, oldest_commit=9_990.0) == 10.0
+    assert mod.archive_lag(idle, unarchived_commits=3) == 1_000.0
+    assert mod.archive_lag(idle, unarchived_commits=None) == 1_000.0
+
+
 def test_archiving_healthy(plugin):
     mod = plugin("modules", "pgbackrest_check")
     assert mod.archiving_healthy(_stats())

@@ -405,16 +405,31 @@ def test_ci_runs_exactly_the_readme_test_command():
 
 
 def test_lab_and_production_inventories_have_the_same_groups():
-    def groups(path):
-        return set(load(path)["all"]["children"])
+    def groups(inventory):
+        return {name for path in inventory.glob("*.yml") for name in load(path)["all"]["children"]}
 
-    lab = groups(REPO / "inventories" / "lab" / "hosts.yml")
-    production = groups(REPO / "inventories" / "production.example" / "hosts.yml")
+    lab = groups(REPO / "inventories" / "lab")
+    production = groups(REPO / "inventories" / "production.example")
     assert lab == production
     required = set(
         load(REPO / "inventories" / "lab" / "group_vars" / "all" / "platform.yml")["platform_required_groups"]
     )
     assert required <= lab
+
+
+def test_only_db_topology_yml_says_which_database_host_is_primary():
+    """./govops topology rewrites db_topology.yml; a db_primary or db_mirror anywhere else would
+    merge with it and put two hosts in db_primary after a failover."""
+    for inventory in ("lab", "production.example"):
+        directory = REPO / "inventories" / inventory
+        hosts = load(directory / "hosts.yml")["all"]["children"]
+        topology = load(directory / "db_topology.yml")["all"]["children"]
+        assert not {"db_primary", "db_mirror"} & set(hosts), inventory
+        assert set(topology) == {"db_primary", "db_mirror"}, inventory
+        assert set(topology["db_primary"]["hosts"]) | set(topology["db_mirror"]["hosts"]) == set(hosts["db"]["hosts"])
+        assert all(value is None for group in topology.values() for value in group["hosts"].values()), (
+            "db_topology.yml names hosts only; their variables stay in hosts.yml"
+        )
 
 
 def test_no_secret_is_committed_in_clear():

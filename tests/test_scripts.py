@@ -87,7 +87,7 @@ def test_preflight_names_the_missing_group_and_the_fix(tmp_path):
     )
     assert proc.returncode != 0
     assert "the inventory has no hosts in group(s) search." in proc.stdout
-    assert "Fix: add them to inventories/<name>/hosts.yml" in proc.stdout
+    assert "Fix: add them to inventories/<name>/hosts.yml (db_primary and db_mirror: db_topology.yml)" in proc.stdout
 
 
 def test_preflight_refuses_two_database_primaries(tmp_path):

@@ -133,14 +133,21 @@ def _parse_time(value):
     return None
 
 
+def db_failover_epoch(value):
+    """Seconds since the epoch of an ISO 8601 time (0.0 when it is not one: validate.yml checks the format)."""
+    parsed = _parse_time(value)
+    return parsed.timestamp() if parsed else 0.0
+
+
 def _seconds(start, end):
     a, b = _parse_time(start), _parse_time(end)
     return None if a is None or b is None else round((b - a).total_seconds(), 1)
 
 
 STEP_TITLES = {
-    "started": ("开始", "playbook started"),
+    "failed": ("故障发生", "outage began"),
     "detected": ("发现故障", "outage detected"),
+    "started": ("开始", "playbook started"),
     "planned": ("预检完成", "pre-checks done"),
     "fenced": ("隔离原主库", "old primary fenced"),
     "caught_up": ("镜像追平", "mirror caught up"),
@@ -165,7 +172,10 @@ def db_failover_record(run, plan, events, outcome, targets):
     ``targets``: {rto_minutes, rpo_minutes}.
     """
     kind = run.get("kind", "failover")
-    start = events.get("detected") or run.get("started")
+    # RTO runs from the earliest moment the run knows: the outage's start,
+    # else its detection, else the playbook's start.
+    start_step = next((step for step in ("failed", "detected") if events.get(step)), "started")
+    start = events.get(start_step) or run.get("started")
     timeline = []
     for name, (zh, en) in STEP_TITLES.items():
         if events.get(name):
@@ -183,6 +193,17 @@ def db_failover_record(run, plan, events, outcome, targets):
     writes_ok = bool(writes) and all(w.get("ok") for w in writes)
     end = events.get("write_verified") if kind != "rejoin" else events.get("streaming")
     rto = _seconds(start, end) if end else None
+    # The parts of the RTO, each known only when both its ends are.
+    phases = {
+        "detection_seconds": _seconds(events.get("failed"), events.get("detected")),
+        "response_seconds": _seconds(events.get("detected"), events.get("started") or run.get("started")),
+        "recovery_seconds": _seconds(events.get("started") or run.get("started"), end) if end else None,
+    }
+    covers = {
+        "failed": ["detection", "response", "recovery"],
+        "detected": ["response", "recovery"],
+        "started": ["recovery"],
+    }[start_step]
     rto_target = float(targets.get("rto_minutes", 30)) * 60
     rpo_target = float(targets.get("rpo_minutes", 5)) * 60
     final, replay = outcome.get("final_lsn"), outcome.get("replay_lsn")
@@ -264,7 +285,9 @@ def db_failover_record(run, plan, events, outcome, targets):
         "figures": {
             "rto_seconds": rto,
             "rto_target_seconds": rto_target,
-            "rto_measured_from": "outage detected" if events.get("detected") else "playbook start",
+            "rto_measured_from": STEP_TITLES[start_step][1],
+            "rto_covers": covers,
+            "phases": phases,
             "rpo": rpo,
             "rpo_target_seconds": rpo_target,
             "discarded_bytes": outcome.get("discarded_bytes"),
@@ -276,6 +299,79 @@ def db_failover_record(run, plan, events, outcome, targets):
     }
 
 
+# absent: no cluster yet; fresh: a running cluster that is no standby and holds
+# no user database (what the package creates before the role clones a mirror);
+# down: a cluster that is not running and not fenced; fenced: stopped and
+# disabled by a failover (start.conf names the run); unreachable: no answer.
+TOPOLOGY_STATES = ("absent", "fresh", "down", "primary", "mirror", "fenced", "unreachable")
+
+
+def db_topology(primary, mirrors, states):
+    """Do the inventory's db_primary / db_mirror agree with what the servers are now?
+
+    ``primary``: the inventory's db_primary host; ``mirrors``: its db_mirror hosts;
+    ``states``: {host: {state, fenced_by}} from roles/postgresql/tasks/topology_probe.yml,
+    state one of TOPOLOGY_STATES.
+
+    Returns {agree, primary_now, fenced, states, problems, record}. ``problems`` are
+    sentences naming the host and the fix. ``record`` is what ``./govops topology``
+    writes: {primary, mirrors} when exactly one host runs as primary and none is
+    fenced or silent, else None (the servers themselves must be settled first).
+    """
+    hosts = [primary, *mirrors]
+    state = {h: (states.get(h) or {}).get("state", "unreachable") for h in hosts}
+    fenced_by = {h: (states.get(h) or {}).get("fenced_by", "") or "a failover" for h in hosts}
+    running = [h for h in hosts if state[h] == "primary"]
+    now = running[0] if len(running) == 1 else None
+    problems = []
+    if len(running) > 1:
+        problems.append(
+            f"{' and '.join(running)} all run as primary (split brain): writes may go to either. Fix: keep the one "
+            "the application path (HAProxy) points to; ./govops rejoin -e db_failover_old_primary=<the other> "
+            "-e db_failover_new_primary=<the one kept> fences the other and makes it the mirror; then ./govops "
+            "topology."
+        )
+    for host in hosts:
+        role = "db_primary" if host == primary else "db_mirror"
+        if state[host] == "unreachable":
+            problems.append(
+                f"{host} ({role}) does not answer: whether it is primary, mirror or fenced cannot be checked. "
+                "Fix: bring it back; if it is the primary and it failed, ./govops failover."
+            )
+        elif state[host] == "fenced":
+            # A former primary a failover stopped and disabled: it rejoins
+            # through pg_rewind, never through a converge (which would try to
+            # start it against the mask).
+            new = now or ", ".join(m for m in hosts if m != host)
+            problems.append(
+                f"{host} ({role}) is a former primary, fenced by {fenced_by[host]}"
+                + (f"; {now} runs as the primary now" if now else "; no host runs as primary")
+                + ". Fix: "
+                + (
+                    f"./govops rejoin -e db_failover_old_primary={host} -e db_failover_new_primary={new} "
+                    f"-e db_failover_confirm={host} (plus incident id and reason) makes it {new}'s mirror"
+                    + ("; then ./govops topology records the new roles." if host == primary else ".")
+                    if now
+                    else f"./govops failover promotes the mirror ({new})."
+                )
+            )
+    if now and now != primary and state[primary] != "fenced":
+        problems.append(
+            f"the inventory names {primary} as db_primary, but {now} runs as the primary and {primary} is "
+            f"{state[primary]}. Fix: ./govops topology records {now} as db_primary and "
+            f"{', '.join(h for h in hosts if h != now)} as db_mirror."
+        )
+    settled = now is not None and not any(state[h] in ("fenced", "unreachable") for h in hosts)
+    return {
+        "agree": not problems,
+        "primary_now": now,
+        "fenced": {h: fenced_by[h] for h in hosts if state[h] == "fenced"},
+        "states": state,
+        "problems": problems,
+        "record": {"primary": now, "mirrors": [h for h in hosts if h != now]} if settled else None,
+    }
+
+
 class FilterModule:
     def filters(self):
         return {
@@ -284,4 +380,6 @@ class FilterModule:
             "pg_timeline_switch": pg_timeline_switch,
             "db_failover_plan": db_failover_plan,
             "db_failover_record": db_failover_record,
+            "db_failover_epoch": db_failover_epoch,
+            "db_topology": db_topology,
         }

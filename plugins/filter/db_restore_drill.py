@@ -156,6 +156,7 @@ def db_restore_drill_report(run, repo, marker, result, targets):
         "checks": checks,
         "verdict": "fail" if failed else "pass",
         "reason": "; ".join(f"{c['id']}: {c['evidence']}" for c in failed),
+        "recovery_stop": result.get("recovery_stop") or [],
         "log_tail": result.get("log_tail", []),
     }
 

@@ -20,9 +20,13 @@ description:
     (not more than I(offsite_max_wal_behind) segments behind).
   - With I(scope=pg), on a database host, reads C(pg_stat_archiver) and
     reports whether WAL archiving runs without failures and the archive lag -
-    the age of the oldest WAL not yet in the repository, i.e. the data a loss
-    of the primary and its mirror would lose now (the measured RPO), against
-    the RPO target. A mirror (in recovery) does not archive; it is skipped.
+    the age of the oldest commit not yet in the repository, i.e. the data a
+    loss of the primary and its mirror would lose now (the measured RPO),
+    against the RPO target. The commits are read from the unarchived WAL with
+    pg_walinspect (roles/postgresql creates it), and the lag is 0 when none waits, however
+    old the last archived segment is (an idle database). Without the
+    extension the time since the last segment was archived is the bound.
+    A mirror (in recovery) does not archive; it is skipped.
   - With I(scope=pg), the RPO budget - the server runs the I(archive_timeout)
     the role sets, and it fits the RPO target (a WAL segment may wait
     archive_timeout before it is switched and as long again for the push, so
@@ -142,6 +146,7 @@ figures:
 import json
 import os
 import pwd
+import re
 import time
 
 from ansible.module_utils.basic import AnsibleModule
@@ -169,8 +174,21 @@ SELECT json_build_object(
   'last_failed_time', extract(epoch FROM last_failed_time)::float,
   'ready', (SELECT count(*) FROM pg_ls_archive_statusdir() WHERE name LIKE '%.ready'),
   'pg_wal_bytes', (SELECT coalesce(sum(size), 0) FROM pg_ls_waldir()),
-  'data_directory', current_setting('data_directory'))
+  'data_directory', current_setting('data_directory'),
+  'walinspect', EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'pg_walinspect'))
 FROM pg_stat_archiver
+"""
+
+# Commit records in the WAL not yet archived, from the first byte after the
+# last archived segment (START) to what is flushed (pg_walinspect): how many,
+# and the oldest one's commit time (the first field of its description).
+UNARCHIVED_COMMITS_SQL = """
+SELECT CASE WHEN 'START'::pg_lsn < pg_current_wal_flush_lsn() THEN
+  (SELECT json_build_object('commits', count(*), 'oldest', extract(epoch FROM min(
+     substring(description FROM '^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9:.]+(?:[+-][0-9:]+)?')::timestamptz))::float)
+   FROM pg_get_wal_records_info('START'::pg_lsn, pg_current_wal_flush_lsn())
+   WHERE resource_manager = 'Transaction' AND record_type LIKE 'COMMIT%')
+  ELSE json_build_object('commits', 0, 'oldest', NULL) END
 """
 
 
@@ -250,13 +268,34 @@ def wal_budget(wal_bytes, free_bytes, budget_mb):
     return "pass", text
 
 
-def archive_lag(stats):
-    """Seconds of WAL written but not yet archived (the measured RPO), or None when unknown.
+def unarchived_start(stats):
+    """The WAL position just after the last archived segment ('X/Y'), or None.
+
+    A backup history file (<segment>.<offset>.backup, archived after a backup)
+    names the segment its backup started in: every segment up to that one is
+    archived, so the position after it is a safe start (later segments, if
+    archived too, are only read again).
+    """
+    name = stats.get("last_archived_wal") or ""
+    if re.fullmatch(r"[0-9A-F]{24}\.[0-9A-F]{8}\.backup", name):
+        name = name[:24]
+    start = wal_segment_start(name, stats["segment_size"])
+    if start is None:
+        return None
+    end = start + stats["segment_size"]
+    return f"{end >> 32:X}/{end & 0xFFFFFFFF:X}"
+
+
+def archive_lag(stats, unarchived_commits=None, oldest_commit=None):
+    """Seconds of committed data written but not yet archived (the measured RPO), or None when unknown.
 
     Nothing is at risk when the current WAL position is at the end of the last
-    archived segment. Otherwise the oldest unarchived WAL was written after
-    the last archived segment was completed, so the lag is at most the time
-    since it was archived; that upper bound is what is reported.
+    archived segment, or when the WAL after it holds no commit record
+    (``unarchived_commits`` 0, read with pg_walinspect): an idle database's
+    last archived segment grows old while nothing committed waits. Otherwise
+    the age of the oldest unarchived commit (``oldest_commit``, epoch seconds,
+    from pg_walinspect) is the lag; without it, the time since the last
+    segment was archived is the bound reported.
     """
     now = stats["now"]
     last_time = stats.get("last_archived_time")
@@ -266,6 +305,10 @@ def archive_lag(stats):
     current = lsn_to_int(stats.get("current_lsn"))
     if start is not None and current is not None and current == start + stats["segment_size"]:
         return 0.0
+    if unarchived_commits == 0:
+        return 0.0
+    if unarchived_commits and oldest_commit is not None:
+        return max(0.0, now - oldest_commit)
     return max(0.0, now - last_time)
 
 
@@ -564,15 +607,35 @@ def check_pg(checks, params):
         f"{stats['ready']} segment(s) waiting",
         stats["archived_count"],
     )
-    lag = archive_lag(stats)
-    figures.update({"archive_lag_seconds": None if lag is None else round(lag, 1), "pending_segments": stats["ready"]})
+    commits, oldest = None, None
+    commits_note = "pg_walinspect not installed: the age of the last archived segment is the bound"
+    start = unarchived_start(stats)
+    if stats.get("walinspect") and not start:
+        commits_note = f"last archived {stats.get('last_archived_wal')} names no segment: its age is the bound"
+    if stats.get("walinspect") and start:
+        answer, error = psql_json(UNARCHIVED_COMMITS_SQL.replace("START", start), params["port"])
+        if answer is None:
+            commits_note = f"unarchived WAL not readable ({error}): the age of the last archived segment is the bound"
+        else:
+            commits, oldest = answer.get("commits"), answer.get("oldest")
+            commits_note = f"{commits} commit(s) in the WAL after {start} not yet archived" + (
+                f", the oldest {stats['now'] - oldest:.1f} s ago" if commits and oldest is not None else ""
+            )
+    lag = archive_lag(stats, commits, oldest)
+    figures.update(
+        {
+            "archive_lag_seconds": None if lag is None else round(lag, 1),
+            "pending_segments": stats["ready"],
+            "unarchived_commits": commits,
+        }
+    )
     status, text = rpo_status(lag, params["rpo_target_seconds"], running)
     checks.add(
         "pgbackrest.rpo",
         "归档延迟(实测 RPO)在目标内",
         "Archive lag (measured RPO) within target",
         status,
-        f"{text} ({stats['ready']} completed segment(s) waiting)",
+        f"{text} ({stats['ready']} completed segment(s) waiting; {commits_note})",
         figures["archive_lag_seconds"],
     )
     return figures
