@@ -295,6 +295,59 @@ def test_redis_page_withholds_a_series_whose_kills_disagree():
     assert "1000 ms → 2.50/2.70/2.90 s" not in page
 
 
+def _redis_run_with_crash_path(crash_seconds):
+    """The committed throughput with the failover series of a run since the crash hook (issue 23)."""
+    module, data, _page = committed_page("redis")
+    run = copy.deepcopy(data)
+
+    def kills(seconds, timeout, hook):
+        extra = {"hook_forced": True, "hook": ["...CLUSTER FAILOVER FORCE sent..."]} if hook else {}
+        return [
+            {
+                "victim": f"bench-redis-{i % 3 + 1}:7000",
+                "seconds": s,
+                "served_by": "bench-redis-2:7001",
+                "promoted_replica": True,
+                "failed_writes": 3,
+                "node_timeouts_ms": [timeout],
+                **extra,
+            }
+            for i, s in enumerate(seconds)
+        ]
+
+    def series(mode, timeout, seconds, hook=False):
+        return {
+            "mode": mode,
+            "cluster_node_timeout_ms": timeout,
+            "budget_seconds": timeout / 1000 + 1,
+            "kills": kills(seconds, timeout, hook),
+        }
+
+    run["failover"] = [
+        series("crash", 5000, crash_seconds, hook=True),
+        series("host-lost", 5000, [6.1, 6.4, 6.2, 6.9, 6.3]),
+        series("host-lost", 1000, [2.1, 2.4, 2.2, 2.9, 2.3]),
+    ]
+    return module.markdown(run)
+
+
+def test_redis_page_judges_the_seed_on_the_crash_path():
+    page = _redis_run_with_crash_path([0.6, 0.7, 0.8, 0.9, 0.75, 0.65, 0.7, 0.8, 0.85, 0.6])
+    assert "| kill -9, crash hook (as deployed) | 5000 | 10 | 0.60 | 0.72 | 0.90 | 10/10 |" in page
+    assert "| host lost (container paused) | 1000 | 5 | 2.10 | 2.30 | 2.90 | 5/5 | 2.0 | verified |" in page
+    assert (
+        "Crash path (kill -9 of a master's process, the role's hook): 0.60/0.72/0.90 s over 10 kills,"
+        " median within the 1 s goal; the hook forced the failover in 10 of 10 kills" in page
+    )
+    assert "host lost: 5000 ms → 6.10/6.30/6.90 s; 1000 ms → 2.10/2.30/2.90 s" in page
+    assert "the seed's ≤ 1 s, judged on the crash path's median: met." in page
+    assert "Above node timeout + 1 s at 5000 ms (median 6.30 s > 6.0 s), 1000 ms (median 2.30 s > 2.0 s)." in page
+    assert "*crash* series" in page and "*host lost* series" in page and "*node stays down*" not in page
+    slow = _redis_run_with_crash_path([1.4, 1.5, 1.6, 1.5, 1.5, 1.4, 1.6, 1.5, 1.5, 1.5])
+    assert "median 0.50 s over the 1 s goal" in slow
+    assert "the seed's ≤ 1 s, judged on the crash path's median: not met." in slow
+
+
 def test_redis_cost_is_not_published_from_noise():
     module, data, page = committed_page("redis")
     assert "not published: only 3 of the 8 deployed/baseline ratios" in page

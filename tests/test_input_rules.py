@@ -82,6 +82,7 @@ CASES = [
             "redis_tls_enabled": True,
             "redis_tls_generate_ca": True,
             "redis_tls_min_valid_days": 0,
+            "redis_crash_failover_max_link_down_seconds": 61,
         },
         [
             "redis_cluster_node_timeout is 100 ms",
@@ -90,6 +91,7 @@ CASES = [
             'redis_alert_thresholds is {"memory_percent": 120}',
             "redis_scale_out_key_tolerance_percent is 150",
             "redis_tls_min_valid_days is 0",
+            "redis_crash_failover_max_link_down_seconds is 61. Fix: 0 to 60 seconds",
         ],
     ),
     # roles/pgbackrest

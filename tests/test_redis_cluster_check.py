@@ -523,3 +523,39 @@ def test_an_app_user_allowed_to_flush_fails_without_anything_being_flushed(check
     acl = run.checks[f"redis.node.{server.port}.app_acl"]
     assert acl["status"] == "fail" and "FLUSHALL (asked as ops, nothing run) -> allowed" in acl["evidence"]
     assert server.store == {"app:key": "kept"}
+
+
+def test_crash_hook_is_judged_from_what_systemd_reports(check, instance, limits, tmp_path):
+    server = instance()
+    hook = tmp_path / "redis-crash-failover"
+    hook.write_text("#!/bin/sh\n")
+    hook.chmod(0o755)
+    settings = tmp_path / "crash-failover.json"
+    settings.write_text("{}")
+    settings.chmod(0o600)
+    args = redis_check_args(server, limits, mode="cluster", crash_hook=str(hook), crash_hook_settings=str(settings))
+    wired = f"{{ path={hook} ; argv[]={hook} {settings} {server.port} ; ignore_errors=no }}"
+    systemctl = ("systemctl", "show", f"redis-node@{server.port}.service")
+    run = run_module(check, args, answers=[(systemctl, (0, wired, ""))])
+    verdict = run.checks["redis.failover.crash_hook"]
+    assert verdict["status"] == "pass", verdict
+    assert f"{server.port}: wired" in verdict["evidence"]
+
+    run = run_module(check, args, answers=[(systemctl, (0, "", ""))])
+    verdict = run.checks["redis.failover.crash_hook"]
+    assert verdict["status"] == "fail"
+    assert f"redis-node@{server.port}.service has no ExecStopPost running {hook}" in verdict["evidence"]
+
+    settings.chmod(0o644)
+    run = run_module(check, args, answers=[(systemctl, (0, wired, ""))])
+    verdict = run.checks["redis.failover.crash_hook"]
+    assert verdict["status"] == "fail"
+    assert "is mode 0644" in verdict["evidence"] and "not 0600 root" in verdict["evidence"]
+
+
+def test_crash_path_switched_off_is_a_warning_not_a_pass(check, instance, limits):
+    server = instance()
+    run = run_module(check, redis_check_args(server, limits, mode="cluster", crash_hook=""))
+    verdict = run.checks["redis.failover.crash_hook"]
+    assert verdict["status"] == "warn"
+    assert "switched off (redis_crash_failover: false)" in verdict["evidence"]

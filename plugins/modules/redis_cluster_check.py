@@ -127,6 +127,23 @@ options:
     description: The unit that turns THP off at boot (persistent setting).
     type: path
     default: /etc/systemd/system/redis-disable-thp.service
+  crash_hook:
+    description:
+      - The crash path of the failover (roles/redis C(redis_crash_failover)) - the hook every instance's unit
+        runs as ExecStopPost. The check C(redis.failover.crash_hook) passes when systemd has it on every port
+        of C(ports), the hook is executable and its settings file (C(crash_hook_settings)) is 0600 root.
+      - Empty - the crash path is switched off; the check warns that a crashed master's slots wait for the
+        node timeout. Cluster mode only.
+    type: str
+    default: ""
+  crash_hook_settings:
+    description: The hook's settings file (it holds the operations password).
+    type: path
+    default: /etc/redis/crash-failover.json
+  unit:
+    description: Name of the role's template unit without C(@port.service) (C(<flavor>-node)).
+    type: str
+    default: redis-node
   alert_thresholds:
     description:
       - Limits above (or, for the hit rate, below) which an instance gets a C(warn) (C(redis_alert_thresholds)).
@@ -247,7 +264,7 @@ import ssl
 import time
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.govops_checks import CheckList, in_container
+from ansible.module_utils.govops_checks import CheckList, in_container, run
 from ansible.module_utils.govops_redis import (
     CLUSTER_SLOTS,
     Resp,
@@ -829,6 +846,41 @@ class Checker:
                 current,
             )
 
+    def crash_hook(self):
+        """redis.failover.crash_hook: the crash path is wired on every port (what systemd itself reports)."""
+        params = self.params
+        title = ("崩溃即切换钩子已接入", "Crash failover hook wired")
+        if not params["crash_hook"]:
+            self.checks.add(
+                "redis.failover.crash_hook",
+                *title,
+                "warn",
+                "the crash path is switched off (redis_crash_failover: false): a master whose process dies keeps "
+                "its slots down until the node timeout and the cluster's own failover",
+            )
+            return
+        problems, seen = [], []
+        for port in params["ports"]:
+            unit = f"{params['unit']}@{port}.service"
+            rc, out, err = run(["systemctl", "show", unit, "--property", "ExecStopPost", "--value"])
+            wired = rc == 0 and f"path={params['crash_hook']} " in out + " "
+            seen.append(f"{port}: {'wired' if wired else 'not wired'}")
+            if not wired:
+                problems.append(f"{unit} has no ExecStopPost running {params['crash_hook']} ({(err or out).strip()})")
+        if not os.access(params["crash_hook"], os.X_OK):
+            problems.append(f"{params['crash_hook']} is missing or not executable")
+        try:
+            info = os.stat(params["crash_hook_settings"])
+            if info.st_uid != 0 or info.st_mode & 0o077:
+                problems.append(
+                    f"{params['crash_hook_settings']} is mode {info.st_mode & 0o777:04o} uid {info.st_uid}, "
+                    "not 0600 root (it holds the operations password)"
+                )
+        except OSError as exc:
+            problems.append(f"{params['crash_hook_settings']}: {exc.strerror}")
+        evidence = "; ".join(problems) if problems else f"ExecStopPost {params['crash_hook']} on {', '.join(seen)}"
+        self.checks.verdict("redis.failover.crash_hook", *title, not problems, evidence)
+
     def os_result(self, check_id, title, runtime_ok, persisted_ok, container, evidence, measured):
         if runtime_ok and persisted_ok:
             self.checks.add(check_id, *title, "pass", "runtime and persistent: " + evidence, measured)
@@ -884,6 +936,9 @@ def main():
             "sysctl_file": {"type": "path", "default": "/etc/sysctl.d/60-redis.conf"},
             "thp_disabled": {"type": "bool", "default": True},
             "thp_unit": {"type": "path", "default": "/etc/systemd/system/redis-disable-thp.service"},
+            "crash_hook": {"type": "str", "default": ""},
+            "crash_hook_settings": {"type": "path", "default": "/etc/redis/crash-failover.json"},
+            "unit": {"type": "str", "default": "redis-node"},
             "alert_thresholds": {
                 "type": "dict",
                 "default": {},
@@ -920,6 +975,8 @@ def main():
     if reachable:
         checker.roundtrip(reachable[0])
     checker.os_tuning()
+    if module.params["mode"] == "cluster":
+        checker.crash_hook()
     module.exit_json(
         changed=False, cluster_nodes=checker.cluster_nodes, metrics=checker.metrics, **checker.checks.result()
     )
