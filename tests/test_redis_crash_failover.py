@@ -101,6 +101,18 @@ def test_nodes_conf_names_the_master_and_its_replicas(hook):
     assert me["replicas"] == [("b1", "10.0.0.2", 7001), ("c1", "10.0.0.3", 7002)]
 
 
+def test_tls_ports_come_from_the_tls_port_field(hook):
+    """With TLS the address's port is 0 (no plaintext listener); clients use tls-port (Redis 7+)."""
+    conf = (
+        "a1 10.0.0.1:0@17000,,tls-port=7000,shard-id=s1 myself,master - 0 0 1 connected 0-5460\n"
+        "b1 10.0.0.2:0@17001,,tls-port=7001,shard-id=s1 slave a1 0 1700000000000 1 connected\n"
+    )
+    me = hook.parse_nodes_conf(conf, tls=True)
+    assert (me["ip"], me["port"]) == ("10.0.0.1", 7000)
+    assert me["replicas"] == [("b1", "10.0.0.2", 7001)]
+    assert hook.parse_nodes_conf(conf)["replicas"] == [("b1", "10.0.0.2", 0)]
+
+
 def test_clean_stop_does_nothing_and_asks_nobody(hook, node_dir, capsys):
     cli = FakeCli({})
     assert run(hook, node_dir, cli, result="success") == "clean-stop"
