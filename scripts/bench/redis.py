@@ -102,19 +102,24 @@ MODES = {
         "label": "kill -9, crash hook (as deployed)",
         "zh": "“崩溃”系列：在主机仍然在线时以 `kill -9` 杀死主节点进程，角色按部署方式运行：其 ExecStopPost 钩子"
         "（`redis_crash_failover`）立即以 `CLUSTER FAILOVER FORCE` 让副本接管，systemd 的 `Restart=on-failure`"
-        "再把进程拉起为副本；每次 kill 的钩子日志行保存在 JSON 中。",
+        "再把进程拉起为副本；每次 kill 的钩子日志行保存在 JSON 中。计时从 `kill -9` 返回（进程已无法应答）时开始。",
         "en": "*crash* series: the master's process is killed with `kill -9` on a host that stays up, the role as"
         " deployed: its ExecStopPost hook (`redis_crash_failover`) makes the replica take over at once with"
         " `CLUSTER FAILOVER FORCE`, and systemd's `Restart=on-failure` brings the process back as a replica; the"
-        " hook's journal lines of every kill are in the JSON.",
+        " hook's journal lines of every kill are in the JSON. The clock starts when `kill -9` returns (the"
+        " process can no longer answer).",
     },
     "host-lost": {
         "label": "host lost (container paused)",
         "zh": "“主机丢失”系列：用 `podman pause` 冻结主节点所在的整个容器（主机上所有进程停止，套接字无响应，"
-        "钩子不会运行），写入恢复后再解冻；只有集群自身的故障切换（节点超时、多数主节点判定、副本选举）起作用。",
+        "钩子不会运行），写入恢复后再解冻；只有集群自身的故障切换（节点超时、多数主节点判定、副本选举）起作用。"
+        "计时从 `podman pause` 返回（冻结完成）时开始，该命令的耗时记录在 JSON 中（`pause_command_seconds`），"
+        "即数字最多可能偏短的量。",
         "en": "*host lost* series: the master's whole container is frozen with `podman pause` (every process of the"
         " host stops, its sockets go silent, no hook runs) and unpaused once writes succeed again; only the"
-        " cluster's own failover (node timeout, a majority of masters, the replica's election) acts.",
+        " cluster's own failover (node timeout, a majority of masters, the replica's election) acts. The clock"
+        " starts when `podman pause` returns (the freeze is complete); its duration is in the JSON"
+        " (`pause_command_seconds`), the most a figure can be short by.",
     },
     "failover": {
         "label": "kill -9, node stays down",
@@ -235,6 +240,8 @@ def write_files():
                         "redis_ports": PORTS,
                         "redis_cluster_replicas": 1,
                         "redis_cluster_node_timeout": DEPLOYED_TIMEOUT,
+                        # The role's default; the page says so (deployment.tls).
+                        "redis_tls_enabled": False,
                     },
                 }
             },
@@ -574,14 +581,22 @@ def restore(cluster, victim, started_by_us):
 
 
 def strike(victim, mode):
-    """Kill the victim's process (crash) or freeze its whole container (host-lost); the clock reading before."""
+    """Kill the victim's process (crash) or freeze its whole container (host-lost).
+
+    Returns (the clock reading the failover time counts from, extra fields for the kill's record). The
+    clock starts when the victim can no longer answer, so that a write already under way cannot count as
+    the recovery: just after `kill -9` returns (SIGKILL is delivered by then), in the same shell; and
+    when `podman pause` returns (the freeze is complete), whose own duration is recorded: a host-lost
+    figure can be short by at most that much.
+    """
     if mode == "host-lost":
-        killed = time.time()
+        asked = time.time()
         sh(["podman", "pause", victim["host"]])
-        return killed
+        frozen = time.time()
+        return frozen, {"pause_command_seconds": round(frozen - asked, 3)}
     unit = UNIT.format(port=victim["port"])
-    out = in_container(victim["host"], f'pid="$(systemctl show -P MainPID {unit})" && date +%s.%N && kill -9 "$pid"')
-    return float(out.stdout.split()[-1])
+    out = in_container(victim["host"], f'pid="$(systemctl show -P MainPID {unit})" && kill -9 "$pid" && date +%s.%N')
+    return float(out.stdout.split()[-1]), {}
 
 
 def hook_lines(victim, killed):
@@ -605,7 +620,7 @@ def kill_once(cluster, pw, victim, mode):
         time.sleep(0.05)
     if not writer.recovered_after(0):
         sys.exit(f"error: no successful write to {victim['host']}:{victim['port']} before the kill")
-    killed = strike(victim, mode)
+    killed, extra = strike(victim, mode)
     deadline = time.monotonic() + 300
     while (recovered := writer.recovered_after(killed)) is None and time.monotonic() < deadline:
         time.sleep(0.02)
@@ -623,6 +638,7 @@ def kill_once(cluster, pw, victim, mode):
         "served_by": f"{cluster.host_of.get(owner[0], owner[0])}:{owner[1]}",
         "promoted_replica": owner != (victim["ip"], victim["port"]),
         "failed_writes": failed,
+        **extra,
     }
     if mode == "crash":
         # The hook has returned before systemd restarts the process (ExecStopPost runs first).
@@ -989,6 +1005,12 @@ def markdown(data):
     m = data["machine"]
     deployment = data.get("deployment", {"hosts": HOSTS, "ports": PORTS, "node_timeout_ms": DEPLOYED_TIMEOUT})
 
+    # The script has never turned TLS on; runs from before this field existed deployed without it too.
+    tls_text = (
+        "on (clients, replication, cluster bus)"
+        if deployment.get("tls", False)
+        else "off (`redis_tls_enabled: false`; the lab and molecule/redis run with TLS on, not measured here)"
+    )
     rows, fo_rows = _tables(v)
     tp = _throughput_text(data, v)
     fo = _failover_text(v)
@@ -1018,6 +1040,7 @@ do not edit by hand. Measured on {data["date"]}.
 - Versions: kernel {m["kernel"]}; {m["ansible"]}; {m["podman"]}; image {m["image"]}; {data["redis_version"]}.
 - 部署 / deployment: roles/redis on {deployment["hosts"]} containers × ports {deployment["ports"]}
   (one replica per master, each on another host), cluster-node-timeout {deployment["node_timeout_ms"]} ms,
+  TLS {tls_text},
   {deployed}; the role's acceptance checks passed before measuring.
 - 发布规则 / publication rule: a figure whose repetitions disagree by more than {SPREAD_LIMIT:.0f}× is not
   published ("not published", re-run needed); every repetition is in `redis.json`.
@@ -1147,7 +1170,7 @@ def main():
         "command": "python3 scripts/bench/redis.py " + " ".join(sys.argv[1:]),
         "machine": benchlib.machine(),
         "seed": {"ops_per_second_per_node": list(SEED_OPS), "failover_seconds_max": SEED_FAILOVER},
-        "deployment": {"hosts": HOSTS, "ports": PORTS, "node_timeout_ms": DEPLOYED_TIMEOUT},
+        "deployment": {"hosts": HOSTS, "ports": PORTS, "node_timeout_ms": DEPLOYED_TIMEOUT, "tls": False},
     }
     pw = passwords(args.reuse)
     write_files()
