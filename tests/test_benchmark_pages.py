@@ -368,17 +368,22 @@ def test_redis_cost_is_not_published_from_noise():
 
 def test_hardening_page_states_the_order_it_ran_and_its_run_count():
     module, data, page = committed_page("hardening")
-    ran = " → ".join(module.runs_of(data)[0]["order"])
-    assert f"in this order: {ran}" in page
+    committed = module.runs_of(data)
+    order = "; ".join(f"run {i + 1}: {' → '.join(run['order'])}" for i, run in enumerate(committed))
+    assert f"in this order: {order}" in page
+    assert f"{len(committed)} runs." in page and "fewer than the 3" not in page
+    one = committed[0]
+    single = {"date": data["date"], "command": data["command"], "machine": data["machine"], "runs": [one]}
+    page = module.markdown(single)
     assert "This JSON holds 1 run per side, fewer than the 3 the script now makes" in page
     assert "**no verdict**, re-run needed" in page
-    one = module.runs_of(data)[0]
     runs = []
     for index, seconds in enumerate((120.0, 130.0, 125.0)):
         run = copy.deepcopy(one)
         run["order"] = ["govops", "devsec"] if index % 2 == 0 else ["devsec", "govops"]
         run["rerun"] = {t: run["rerun"][t] for t in run["order"]}
         run["converge"]["govops"]["seconds"] = seconds
+        run["converge"]["devsec"]["seconds"] = 229.8
         runs.append(run)
     three = {"date": data["date"], "command": data["command"], "machine": data["machine"], "runs": runs}
     page = module.markdown(three)
