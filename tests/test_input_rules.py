@@ -83,6 +83,10 @@ CASES = [
             "redis_tls_generate_ca": True,
             "redis_tls_min_valid_days": 0,
             "redis_crash_failover_max_link_down_seconds": 61,
+            "redis_cluster_replica_validity_factor": 101,
+            "redis_repl_diskless_sync_delay": 61,
+            "redis_min_replicas_to_write": -1,
+            "redis_min_replicas_max_lag": -1,
         },
         [
             "redis_cluster_node_timeout is 100 ms",
@@ -92,6 +96,30 @@ CASES = [
             "redis_scale_out_key_tolerance_percent is 150",
             "redis_tls_min_valid_days is 0",
             "redis_crash_failover_max_link_down_seconds is 61. Fix: 0 to 60 seconds",
+            "redis_cluster_replica_validity_factor is 101. Fix: 0 to 100 (default 10)",
+            "redis_repl_diskless_sync_delay is 61. Fix: 0 to 60 seconds (default 5)",
+            "redis_min_replicas_to_write is -1. Fix: 0 (the default",
+            "redis_min_replicas_max_lag is -1. Fix: 0 or more seconds (default 10",
+        ],
+    ),
+    (
+        "redis",
+        "rd-min-replicas",
+        {"redis_min_replicas_to_write": 2},
+        [
+            "redis_min_replicas_to_write is 2 but redis_cluster_replicas is 1: no master would ever have that many "
+            "replicas, so every master would refuse every write (NOREPLICAS)",
+            "Fix: set redis_min_replicas_to_write to at most redis_cluster_replicas",
+        ],
+    ),
+    (
+        "redis",
+        "rd-min-replicas-lag",
+        {"redis_min_replicas_to_write": 1, "redis_min_replicas_max_lag": 0},
+        [
+            "redis_min_replicas_max_lag is 0 with redis_min_replicas_to_write 1: "
+            'Redis reads a max lag below 1 as "off"',
+            "Fix: redis_min_replicas_max_lag: 1 or more seconds (default 10), or redis_min_replicas_to_write: 0",
         ],
     ),
     # roles/pgbackrest
