@@ -559,3 +559,25 @@ def test_crash_path_switched_off_is_a_warning_not_a_pass(check, instance, limits
     verdict = run.checks["redis.failover.crash_hook"]
     assert verdict["status"] == "warn"
     assert "switched off (redis_crash_failover: false)" in verdict["evidence"]
+
+
+def test_replication_settings_are_compared_setting_by_setting(check, instance, limits):
+    """redis.node.<port>.replication (issue 23): what bounds a failover's data loss, as the role set it."""
+    server = instance()
+    server.config = {**server.config, "min-replicas-to-write": "0", "repl-diskless-sync": "yes"}
+    wanted = {"min-replicas-to-write": "0", "repl-diskless-sync": "yes"}
+    run = run_module(check, redis_check_args(server, limits, replication=wanted))
+    verdict = run.checks[f"redis.node.{server.port}.replication"]
+    assert verdict["status"] == "pass"
+    assert verdict["evidence"] == "min-replicas-to-write 0, repl-diskless-sync yes"
+    drifted = {**wanted, "min-replicas-to-write": "1", "cluster-replica-validity-factor": "10"}
+    run = run_module(check, redis_check_args(server, limits, replication=drifted))
+    verdict = run.checks[f"redis.node.{server.port}.replication"]
+    assert verdict["status"] == "fail"
+    assert "min-replicas-to-write 0 (expected 1)" in verdict["evidence"]
+    # A setting the server does not report is not taken for the expected value.
+    assert "cluster-replica-validity-factor None (expected 10)" in verdict["evidence"]
+    run = run_module(check, redis_check_args(server, limits, replication={}))
+    verdict = run.checks[f"redis.node.{server.port}.replication"]
+    assert verdict["status"] == "fail" and "not judged: no expected values" in verdict["evidence"]
+    assert f"redis.node.{server.port}.replication" not in run_module(check, redis_check_args(server, limits)).checks

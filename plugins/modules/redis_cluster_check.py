@@ -110,6 +110,14 @@ options:
   maxmemory_policy:
     description: Expected maxmemory-policy (C(redis_maxmemory_policy)). Not passed or empty - not judged, a fail.
     type: str
+  replication:
+    description:
+      - 'Expected replication and failover settings, CONFIG GET name to value as Redis reports it (e.g.
+        C({"min-replicas-to-write": "0", "repl-diskless-sync": "yes", "cluster-node-timeout": "1000"})); the
+        check C(redis.node.<port>.replication) compares each. What bounds the data a failover can lose
+        (roles/redis README, "Data-loss bound").'
+      - Not passed - no such check (the role's own waits); C({}) - the check fails, nothing to judge.
+    type: dict
   sysctl:
     description:
       - 'Expected kernel settings (C(redis_sysctl)), name to value, e.g. C({"vm.overcommit_memory": 1}).'
@@ -543,6 +551,7 @@ class Checker:
                 version,
             )
             self.persistence(conn, port, info)
+            self.replication(conn, port)
             self.tls(conn, port)
             maxmemory = memory_bytes(config_get(conn, "maxmemory") or 0)
             maxclients = int(config_get(conn, "maxclients") or 0)
@@ -702,6 +711,28 @@ class Checker:
                 f"appendonly {found['appendonly']} appendfsync {found['appendfsync']}, save '{found['save']}', "
                 f"maxmemory {found['maxmemory']} {found['maxmemory-policy']}; last RDB save and AOF write ok"
             ),
+            found,
+        )
+
+    def replication(self, conn, port):
+        """redis.node.<port>.replication: the settings that bound a failover's data loss, as the role set them."""
+        wanted = self.params["replication"]
+        if wanted is None:
+            return
+        found = {name: config_get(conn, name) for name in sorted(wanted)}
+        problems = [
+            f"{name} {found[name]} (expected {value})"
+            for name, value in sorted(wanted.items())
+            if str(found[name]) != str(value)
+        ]
+        if not wanted:
+            problems.append("not judged: no expected values (replication)")
+        self.checks.verdict(
+            f"redis.node.{port}.replication",
+            f"实例 {port} 复制与故障切换参数",
+            f"Instance {port} replication and failover settings as configured",
+            not problems,
+            "; ".join(problems) or ", ".join(f"{name} {value}" for name, value in found.items()),
             found,
         )
 
@@ -932,6 +963,7 @@ def main():
             "save": {"type": "str", "default": ""},
             "maxmemory": {"type": "str"},
             "maxmemory_policy": {"type": "str"},
+            "replication": {"type": "dict"},
             "sysctl": {"type": "dict"},
             "sysctl_file": {"type": "path", "default": "/etc/sysctl.d/60-redis.conf"},
             "thp_disabled": {"type": "bool", "default": True},
