@@ -552,3 +552,90 @@ def test_redis_page_states_verified_timeouts_and_duration():
     assert "Before every kill the script read the timeout back from all six instances" in page
     assert "| 6.0 | verified |" in page
     assert "This run took 25 min." in page
+
+
+def _redis_run_with_stress(spurious_at=(500,), drop_wait_loss=0):
+    """The committed run plus TLS-off throughput, acknowledged-write counts and stress windows (issue 23)."""
+    module, data, _page = committed_page("redis")
+    run = copy.deepcopy(data)
+    run["deployment"] = {**run.get("deployment", {}), "tls": True, "role_timeout_floor_ms": 1000}
+    off = copy.deepcopy(run["throughput"])
+    for per_cmd in off["results"].values():
+        for result in per_cmd.values():
+            result["runs"]["deployed"] = [v * 1.25 if v else v for v in result["runs"]["deployed"]]
+    run["throughput_tls_off"] = off
+    for series in run["failover"]:
+        for kill in series["kills"]:
+            kill["acked_writes"] = {"plain": 1000, "wait": 900, "wait_master_only": 50}
+            kill["lost_acked_writes"] = {"plain": 2, "wait": drop_wait_loss}
+    run["stress_settings"] = {
+        "seconds": 60,
+        "cpu_loops_per_container": 3,
+        "net_rate_kbit": 2000,
+        "net_latency_ms": 100,
+        "net_flood": 1.0,
+    }
+    run["stress"] = []
+    for series in run["failover"]:
+        if series["mode"] != "host-lost":
+            continue
+        ms = series["cluster_node_timeout_ms"]
+        for kind in ("cpu", "network"):
+            window = {
+                "kind": kind,
+                "cluster_node_timeout_ms": ms,
+                "seconds": 60,
+                "node_timeouts_ms": [ms],
+                "promotions": 1 if ms in spurious_at and kind == "network" else 0,
+                "elections": 1 if ms in spurious_at and kind == "network" else 0,
+                "nodes_failed": 0,
+                "suspicions": 4,
+                "writes": 5000,
+                "failed_writes": 7,
+                "write_ms_p50": 1.5,
+                "write_ms_p99": 110.0,
+                "write_ms_max": 420.0,
+            }
+            if kind == "network":
+                window |= {"packets_sent": 9000, "packets_dropped": 1000}
+            run["stress"].append(window)
+    return module, run
+
+
+def test_redis_page_tls_cost_acknowledged_writes_and_stress():
+    module, run = _redis_run_with_stress()
+    page = module.markdown(run)
+    verdict = module.verdicts(run)
+    # Every TLS-on figure is 0.8 of its TLS-off figure: the cost is 20 %, from the two deployments.
+    assert verdict["tls_cost_percent"] == 20.0
+    assert "TLS costs about 20.0% of per-node throughput" in page
+    assert "| deployed TLS off | deployed TLS on | TLS on / off |" in page
+    kills = sum(len(s["kills"]) for s in run["failover"])
+    assert f"In all: {2 * kills:,} plain, 0 WAIT." in page
+    assert "| 500 | network | 60 | 1 | 1 | 0 | 4 | 7 / 5,000 | 1.5 / 110.0 / 420.0 | 1,000 of 10,000 |" in page
+    timeouts = sorted(s["cluster_node_timeout_ms"] for s in run["failover"] if s["mode"] == "host-lost")
+    published = {s["timeout_ms"] for s in verdict["series"] if s["mode"] == "host-lost" and s["published"]}
+    expected = min((ms for ms in timeouts if ms >= 1000 and ms != 500 and ms in published), default=None)
+    assert verdict["stress"]["recommended"] == expected
+    if expected is not None:
+        assert f"the fastest failover with no spurious failover under both stresses is at {expected} ms" in page
+    # A spurious failover at every timeout: nothing is chosen, and the page says so.
+    module, everywhere = _redis_run_with_stress(spurious_at=tuple(timeouts))
+    page = module.markdown(everywhere)
+    assert module.verdicts(everywhere)["stress"]["recommended"] is None
+    assert "the default is not chosen by this run" in page
+
+
+def test_redis_default_node_timeout_is_the_benchmark_choice():
+    """roles/redis ships the node timeout docs/benchmarks/redis.json justifies (issue 23)."""
+    module = load_script("redis")
+    data = figures("redis")
+    assert data.get("stress"), "docs/benchmarks/redis.json has no stress windows: run scripts/bench/redis.py"
+    chosen = module.verdicts(data)["stress"]["recommended"]
+    assert chosen is not None, "the committed run qualifies no node timeout; re-run scripts/bench/redis.py"
+    defaults = (REPO / "roles" / "redis" / "defaults" / "main.yml").read_text(encoding="utf-8")
+    shipped = int(re.search(r"^redis_cluster_node_timeout:\s*(\d+)", defaults, re.MULTILINE).group(1))
+    assert shipped == chosen, (
+        f"roles/redis/defaults/main.yml ships redis_cluster_node_timeout: {shipped}; docs/benchmarks/redis.md "
+        f"chooses {chosen} ms (fastest failover with no spurious failover under stress). Fix: set it to {chosen}."
+    )
