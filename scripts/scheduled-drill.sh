@@ -12,6 +12,9 @@
 #   GOVOPS_RUNNER_DIR            ansible-runner private data directory (default /var/lib/govops/drill-runner)
 #   GOVOPS_RUNNER_KEEP           how many runs' artifacts to keep (default 40)
 #   GOVOPS_VAULT_PASSWORD_FILE   root-only file with the inventory's vault password (optional)
+#   GOVOPS_CHANGE_TICKET         the standing change under which scheduled drills run (default
+#                                standard-change:scheduled-restore-drill); playbooks/change_ticket.yml
+#                                requires one on inventories with govops_change_ticket_required
 # Exit status: 0 when the drill met its targets; otherwise the playbook's, with
 # the reason in one line on stderr.
 set -euo pipefail
@@ -30,9 +33,14 @@ if [ -n "${GOVOPS_VAULT_PASSWORD_FILE:-}" ]; then
   [ -r "$GOVOPS_VAULT_PASSWORD_FILE" ] || die "vault password file $GOVOPS_VAULT_PASSWORD_FILE is not readable. Fix: create it (mode 0600) or unset GOVOPS_VAULT_PASSWORD_FILE."
   cmdline+=("--vault-password-file $GOVOPS_VAULT_PASSWORD_FILE")
 fi
-# Extra arguments (-e ...) go to ansible-playbook.
+cmdline+=("-e change_ticket=${GOVOPS_CHANGE_TICKET:-standard-change:scheduled-restore-drill}")
+# Extra arguments (-e ...) go to ansible-playbook (a -e change_ticket=... there wins).
 [ $# -gt 0 ] && cmdline+=("$*")
 
+# ansible-runner puts its own callback directory in ANSIBLE_CALLBACK_PLUGINS,
+# which hides ansible.cfg's callback_plugins: name ours there too, so that the
+# drill leaves its run record (plugins/callback/govops_run_record.py).
+export ANSIBLE_CALLBACK_PLUGINS="$REPO_ROOT/plugins/callback${ANSIBLE_CALLBACK_PLUGINS:+:$ANSIBLE_CALLBACK_PLUGINS}"
 mkdir -p -m 0700 "$runner_dir"
 rc=0
 ansible-runner run "$runner_dir" \

@@ -287,6 +287,11 @@ def test_topology_refuses_what_a_converge_must_not_touch(f, states, needle):
 
 def test_the_database_play_checks_the_topology_first_and_stops_everything_on_a_disagreement():
     plays = yaml.safe_load((Path(__file__).resolve().parent.parent / "playbooks" / "database.yml").read_text())
-    first = plays[0]
+    # The change-ticket gate (playbooks/change_ticket.yml) comes first in every changing playbook.
+    assert plays[0] == {
+        "name": plays[0]["name"],
+        "ansible.builtin.import_playbook": "change_ticket.yml",
+    }
+    first = plays[1]
     assert first["hosts"] == "db_primary:db_mirror" and first["any_errors_fatal"] is True
     assert first["tasks"][0]["ansible.builtin.include_role"] == {"name": "postgresql", "tasks_from": "topology.yml"}

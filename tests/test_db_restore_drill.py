@@ -127,6 +127,7 @@ def test_trend_orders_earlier_drills_and_scales_the_chart_to_the_target():
 
 def test_the_playbook_plans_read_only_before_it_writes():
     plays = yaml.safe_load((REPO / "playbooks" / "db_restore_drill.yml").read_text(encoding="utf-8"))
+    plays = [p for p in plays if p.get("ansible.builtin.import_playbook") != "change_ticket.yml"]
     steps = [
         t["ansible.builtin.include_role"]["tasks_from"]
         for p in plays
@@ -191,12 +192,13 @@ def test_the_wait_for_the_copy_waits_out_recovery_and_nothing_else(stderr, trans
 
 def test_pitr_is_the_drill_to_a_time_with_the_copy_kept_and_refuses_without_a_time():
     plays = yaml.safe_load((REPO / "playbooks" / "db_pitr.yml").read_text(encoding="utf-8"))
-    first, drill = plays[0], plays[1]
+    gate, first, drill = plays[0], plays[1], plays[2]
+    assert gate["ansible.builtin.import_playbook"] == "change_ticket.yml"
     assert first["any_errors_fatal"] is True
     assert "db_pitr_time is defined" in first["tasks"][0]["ansible.builtin.assert"]["that"]
     assert drill["ansible.builtin.import_playbook"] == "db_restore_drill.yml"
     assert drill["vars"]["db_restore_drill_target"] == "time" and drill["vars"]["db_restore_drill_keep"] is True
-    validate = yaml.safe_load((REPO / "playbooks" / "db_restore_drill.yml").read_text(encoding="utf-8"))[0]
+    validate = yaml.safe_load((REPO / "playbooks" / "db_restore_drill.yml").read_text(encoding="utf-8"))[1]
     assert validate["hosts"] == "localhost" and validate["any_errors_fatal"] is True
     remove = yaml.safe_load((REPO / "playbooks" / "db_pitr_remove.yml").read_text(encoding="utf-8"))
     assert remove[-1]["tasks"][0]["ansible.builtin.include_role"]["tasks_from"] == "remove_copy.yml"
