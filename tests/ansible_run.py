@@ -87,8 +87,10 @@ def run_playbook(tmp_path: Path, inventory: dict, playbook: str | Path, *args: s
         ANSIBLE_NOCOLOR="1",
         ANSIBLE_CALLBACK_RESULT_FORMAT="json",
         ANSIBLE_DISPLAY_FAILED_STDERR="0",
-        **(env or {}),
     )
+    # The run records of plugins/callback/govops_run_record.py stay with the test (unless it names a place).
+    environment |= {"GOVOPS_RUN_RECORD_DIR": str(tmp_path / "run-records"), "GOVOPS_RUN_RECORD_SYSLOG": "false"}
+    environment |= env or {}
     environment.pop("ANSIBLE_VAULT_IDENTITY_LIST", None)
     proc = subprocess.run(
         [PLAYBOOK, "-i", str(path), str(playbook), *args],
