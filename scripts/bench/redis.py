@@ -1169,22 +1169,17 @@ def stress_verdict(data, series):
         spurious = sum(w["promotions"] for w in ws)
         elections = sum(w["elections"] for w in ws)
         verified = all(w.get("node_timeouts_ms") == [ms] for w in ws)
-        kinds = {w["kind"] for w in ws}
-        rows.append(
-            {
-                "timeout_ms": ms,
-                "spurious": spurious,
-                "elections": elections,
-                "complete": kinds == {"cpu", "network"} and verified,
-                "series_published": ms in published,
-                "qualifies": spurious == 0
-                and elections == 0
-                and kinds == {"cpu", "network"}
-                and verified
-                and ms in published
-                and ms >= floor,
-            }
+        row = {
+            "timeout_ms": ms,
+            "spurious": spurious,
+            "elections": elections,
+            "complete": {w["kind"] for w in ws} == {"cpu", "network"} and verified,
+            "series_published": ms in published,
+        }
+        row["qualifies"] = (
+            spurious == 0 and elections == 0 and row["complete"] and row["series_published"] and ms >= floor
         )
+        rows.append(row)
     qualified = [r["timeout_ms"] for r in rows if r["qualifies"]]
     deployed = data.get("deployment", {}).get("node_timeout_ms", DEPLOYED_TIMEOUT)
     return {
